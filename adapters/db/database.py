@@ -1,0 +1,51 @@
+"""The database as the application sees it: engines, schema, recorder and reader together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from adapters.db import tables as t
+from adapters.db.engine import Engines, make_engines
+from adapters.db.ledger import Clock, LedgerRecorder, dialect_insert, wall_clock
+from adapters.db.migrate import upgrade
+from adapters.db.stock_reader import StockReader
+
+
+class Database:
+    """Opens (and migrates) the configured database; one per process."""
+
+    def __init__(
+        self, url: str | None = None, clock: Clock = wall_clock, migrate: bool = True
+    ) -> None:
+        self.engines: Engines = make_engines(url)
+        if migrate:
+            upgrade(self.engines.write)
+        self.ledger = LedgerRecorder(self.engines, clock)
+        self.reader = StockReader(self.engines, clock)
+
+    @property
+    def url(self) -> str:
+        return self.engines.url
+
+    def set_safety_stock(self, location: str, quantity: int, sku: str | None = None) -> None:
+        """Hold `quantity` back from sale at a location (for one SKU, or all when sku is None)."""
+        if quantity < 0:
+            raise ValueError("safety stock must be zero or more")
+        with self.engines.write.begin() as connection:
+            statement = dialect_insert(connection, t.safety_stock)
+            row: dict[str, Any] = {"location": location, "sku": sku or "", "quantity": quantity}
+            connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["location", "sku"], set_={"quantity": quantity}
+                ),
+                row,
+            )
+
+    def safety_stock_rows(self) -> list[tuple[str, str, int]]:
+        with self.engines.read.connect() as connection:
+            return [tuple(row) for row in connection.execute(select(t.safety_stock))]  # type: ignore[misc]
+
+    def close(self) -> None:
+        self.engines.dispose()

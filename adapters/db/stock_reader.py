@@ -1,0 +1,170 @@
+"""Reads of current and past stock, and of the ledger itself.
+
+Current stock comes from the projection tables; reserved is exact at the moment of reading
+(expired reservations stop counting at once, before any release is written).  Past stock
+(`as_of`) is folded from the ledger itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select, tuple_
+
+from adapters.db import tables as t
+from adapters.db.engine import Engines
+from adapters.db.ledger import CHUNK, Clock, chunks, row_event, wall_clock
+from inventory.events import StockEvent
+from inventory.projection import Position, SafetyStock, project
+from inventory.stock import Key
+
+
+class StockReader:
+    def __init__(self, engines: Engines, clock: Clock = wall_clock) -> None:
+        self.engines = engines
+        self.clock = clock
+
+    # -- current stock ------------------------------------------------------------------------
+
+    def positions(
+        self,
+        keys: Sequence[Key] | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        now: int | None = None,
+    ) -> list[Position]:
+        """Positions by exact keys, or every position of a SKU and/or location."""
+        instant = self.clock() if now is None else now
+        with self.engines.read.connect() as connection:
+            rows = self._rows(connection, keys, sku, location)
+            return self.to_positions(connection, rows, instant)
+
+    def position(self, sku: str, location: str, now: int | None = None) -> Position:
+        found = self.positions([(sku, location)], now=now)
+        if found:
+            return found[0]
+        return self.to_positions_empty(sku, location)
+
+    def to_positions_empty(self, sku: str, location: str) -> Position:
+        with self.engines.read.connect() as connection:
+            safety = self.safety(connection, [location])
+        return Position(sku, location, 0, 0, 0, safety.for_key((sku, location)))
+
+    def _rows(
+        self,
+        connection: Connection,
+        keys: Sequence[Key] | None,
+        sku: str | None,
+        location: str | None,
+    ) -> list[Any]:
+        c = t.positions.c
+        columns = [c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry]
+        if keys is not None:
+            rows: list[Any] = []
+            for part in chunks(list(keys)):
+                query = select(*columns).where(tuple_(c.sku, c.location).in_(list(part)))
+                rows.extend(connection.execute(query))
+            return sorted(rows, key=lambda row: (row.sku, row.location))
+        query = select(*columns).order_by(c.sku, c.location)
+        if sku is not None:
+            query = query.where(c.sku == sku)
+        if location is not None:
+            query = query.where(c.location == location)
+        return list(connection.execute(query))
+
+    def to_positions(self, connection: Connection, rows: list[Any], now: int) -> list[Position]:
+        stale = [
+            (r.sku, r.location)
+            for r in rows
+            if r.reserved_expiry is not None and r.reserved_expiry <= now
+        ]
+        live = self.reserved_at(connection, stale, now) if stale else {}
+        safety = self.safety(connection, sorted({row.location for row in rows}))
+        return [
+            Position(
+                row.sku,
+                row.location,
+                row.on_hand,
+                live.get((row.sku, row.location), row.reserved),
+                row.in_transit,
+                safety.for_key((row.sku, row.location)),
+            )
+            for row in rows
+        ]
+
+    def reserved_at(self, connection: Connection, keys: list[Key], now: int) -> dict[Key, int]:
+        """Stock held by unexpired reservation lines, for keys whose expiry bound has passed."""
+        c = t.reservation_lines.c
+        found: dict[Key, int] = dict.fromkeys(keys, 0)
+        unexpired = or_(c.never_expires.is_(True), c.expires_at.is_(None), c.expires_at > now)
+        for part in chunks(keys):
+            query = (
+                select(c.sku, c.location, func.sum(c.held))
+                .where(tuple_(c.sku, c.location).in_(list(part)), c.held > 0, unexpired)
+                .group_by(c.sku, c.location)
+            )
+            for sku, location, held in connection.execute(query):
+                found[(sku, location)] = int(held)
+        return found
+
+    def safety(self, connection: Connection, locations: Sequence[str]) -> SafetyStock:
+        c = t.safety_stock.c
+        per_location: dict[str, int] = {}
+        per_item: dict[Key, int] = {}
+        for part in chunks(list(locations), CHUNK):
+            for row in connection.execute(select(t.safety_stock).where(c.location.in_(part))):
+                if row.sku == "":
+                    per_location[row.location] = row.quantity
+                else:
+                    per_item[(row.sku, row.location)] = row.quantity
+        return SafetyStock(per_location, per_item)
+
+    # -- the past -----------------------------------------------------------------------------
+
+    def as_of(self, sku: str, at: int, location: str | None = None) -> list[Position]:
+        """Stock of a SKU at event time `at`, folded from the ledger (today's safety stock)."""
+        e = t.events.c
+        query = select(t.events).where(e.sku == sku, e.occurred_at <= at)
+        if location is not None:
+            query = query.where(or_(e.location == location, e.destination == location))
+        with self.engines.read.connect() as connection:
+            events = [row_event(row) for row in connection.execute(query)]
+            positions = project(events, at=at)
+            wanted = sorted(k for k in positions if location is None or k[1] == location)
+            safety = self.safety(connection, sorted({k[1] for k in wanted}))
+        return [
+            Position(p.sku, p.location, p.on_hand, p.reserved, p.in_transit, safety.for_key(key))
+            for key in wanted
+            for p in [positions[key]]
+        ]
+
+    def history(
+        self,
+        sku: str | None = None,
+        location: str | None = None,
+        after: int = 0,
+        limit: int = 100,
+    ) -> list[tuple[int, StockEvent]]:
+        """Ledger lines in ledger order (position), paged by `after`."""
+        e = t.events.c
+        query = select(t.events).where(e.position > after).order_by(e.position).limit(limit)
+        if sku is not None:
+            query = query.where(e.sku == sku)
+        if location is not None:
+            query = query.where(or_(e.location == location, e.destination == location))
+        with self.engines.read.connect() as connection:
+            return [(row.position, row_event(row)) for row in connection.execute(query)]
+
+    def head(self) -> int:
+        """The ledger's last position (0 when empty)."""
+        with self.engines.read.connect() as connection:
+            return int(
+                connection.execute(
+                    select(func.coalesce(func.max(t.events.c.position), 0))
+                ).scalar_one()
+            )
+
+    def count_events(self) -> int:
+        with self.engines.read.connect() as connection:
+            return int(connection.execute(select(func.count()).select_from(t.events)).scalar_one())

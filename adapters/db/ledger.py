@@ -56,10 +56,31 @@ class Outcome:
 @dataclass
 class AppendResult:
     outcomes: list[Outcome] = field(default_factory=list)
-    changed: set[Key] = field(default_factory=set)
+    changed: set[Key] = field(default_factory=set)  # positions whose stock changed
+    applied: list[StockEvent] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+
+AppendListener = Callable[[Connection, AppendResult], None]
+
+
+class _Abandon(Exception):
+    """Rolls back an atomic batch that met a conflict only after inserting (a race)."""
+
+    def __init__(self, result: AppendResult) -> None:
+        super().__init__("atomic batch abandoned")
+        self.result = result
+
+    def without_accepted(self) -> AppendResult:
+        outcomes = [
+            Outcome(o.event_id, "not_applied", None, "batch not applied: it holds a conflict")
+            if o.status == "accepted"
+            else o
+            for o in self.result.outcomes
+        ]
+        return AppendResult(outcomes)
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -116,17 +137,22 @@ class LedgerRecorder:
     def __init__(self, engines: Engines, clock: Clock = wall_clock) -> None:
         self.engines = engines
         self.clock = clock
+        # called inside the append transaction with what it applied (e.g. to fill an outbox),
+        # so whatever they write commits or rolls back with the events themselves
+        self.listeners: list[AppendListener] = []
 
     def append(self, events: Sequence[StockEvent], atomic: bool = False) -> AppendResult:
         """Append events in one transaction; duplicates are no-ops, conflicts change nothing.
 
         With `atomic`, a batch with any conflict is not applied at all.
         """
-        with self.engines.write.begin() as connection:
-            result = self.append_in(connection, events, atomic=atomic)
-            if atomic and result.count("conflict"):
-                connection.rollback()
-                result.changed.clear()
+        try:
+            with self.engines.write.begin() as connection:
+                result = self.append_in(connection, events, atomic=atomic)
+                if atomic and result.count("conflict") and result.count("accepted"):
+                    raise _Abandon(result)
+        except _Abandon as abandoned:
+            return abandoned.without_accepted()
         return result
 
     def append_in(
@@ -149,6 +175,10 @@ class LedgerRecorder:
             else:
                 fresh.append(events[index])
         if atomic and any(o.status == "conflict" for o in statuses.values()):
+            for event in fresh:
+                statuses[first_by_id[event.event_id]] = Outcome(
+                    event.event_id, "not_applied", None, "batch not applied: it holds a conflict"
+                )
             fresh = []
         inserted = self._insert(connection, fresh)
         raced = [e for e in fresh if e.event_id not in inserted]
@@ -162,7 +192,10 @@ class LedgerRecorder:
             statuses[first_by_id[event.event_id]] = Outcome(
                 event.event_id, "accepted", inserted[event.event_id]
             )
-        return AppendResult([statuses[i] for i in range(len(events))], changed)
+        result = AppendResult([statuses[i] for i in range(len(events))], changed, applied)
+        for listener in self.listeners:
+            listener(connection, result)
+        return result
 
     def _known(self, connection: Connection, event_ids: list[str]) -> dict[str, tuple[str, int]]:
         found: dict[str, tuple[str, int]] = {}
@@ -214,6 +247,10 @@ class LedgerRecorder:
             book.stock[key].reserved_expiry = expiry
         self._save_states(connection, {k: book.stock[k] for k in keys}, last)
         return {key for key in keys if _snapshot(book.stock[key]) != before[key]}
+
+    def lock(self, connection: Connection, keys: Sequence[Key]) -> None:
+        """Lock positions (creating empty ones) for a check-then-append in one transaction."""
+        self._lock_states(connection, sorted(set(keys)))
 
     def _lock_states(
         self, connection: Connection, keys: list[Key]

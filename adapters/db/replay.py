@@ -45,13 +45,19 @@ class Replayed:
     events: int
 
 
-def replay(connection: Connection, progress: Progress | None = None) -> Replayed:
-    """Fold the whole ledger into a fresh book (nothing is written)."""
+def replay(
+    connection: Connection, progress: Progress | None = None, until: int | None = None
+) -> Replayed:
+    """Fold the ledger (events at or before event time `until`, if given) into a fresh book.
+
+    Nothing is written.  Reservations in the book still carry their expiry: evaluate them at
+    the instant wanted (see `Projection.position` / `ReservationLine.holds_at`).
+    """
     last: dict[Key, int] = {}
     counter = [0]
 
     def stream() -> Iterator[StockEvent]:
-        for row in _canonical_rows(connection):
+        for row in _canonical_rows(connection, until):
             event = StockEvent(row[0], EventType(row[1]), *row[2:12])
             for key in touched_keys(event):
                 if row[12] > last.get(key, 0):
@@ -73,10 +79,12 @@ def replay(connection: Connection, progress: Progress | None = None) -> Replayed
     return Replayed(book, last, counter[0])
 
 
-def _canonical_rows(connection: Connection) -> Iterator[tuple[Any, ...]]:
+def _canonical_rows(connection: Connection, until: int | None) -> Iterator[tuple[Any, ...]]:
     e = t.events.c
     is_count = case((e.type == EventType.COUNT.value, 1), else_=0)
     query = select(*(e[name] for name in _COLUMNS)).order_by(e.occurred_at, is_count, e.event_id)
+    if until is not None:
+        query = query.where(e.occurred_at <= until)
     result = connection.execution_options(stream_results=True, yield_per=20_000).execute(query)
     for partition in result.partitions():
         yield from (tuple(row) for row in partition)

@@ -1,0 +1,300 @@
+"""Reservations that never oversell: check and append in one transaction, under row locks.
+
+`reserve` locks the positions of every line (in key order), reads what is available *now*
+(unexpired reservations and safety stock taken off), and only then appends the reservation
+events through the ledger, in the same transaction.  A second reserver for the same unit waits
+for the lock (PostgreSQL) or the write lock (SQLite) and then sees the first one's hold.
+Release, fulfil and the expiry sweep are ledger events too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select, tuple_
+
+from adapters.db import tables as t
+from adapters.db.database import Database
+from adapters.db.ledger import AppendResult, chunks
+from inventory.events import EventType, StockEvent
+from inventory.projection import Position
+from inventory.stock import Key
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    sku: str
+    requested: int
+    available: int
+
+
+@dataclass
+class Reservation:
+    """A reservation as the ledger holds it: its lines at one location and what each holds."""
+
+    reservation_id: str
+    location: str
+    lines: list[dict[str, Any]]
+    expires_at: int | None
+    channel: str | None
+    reference: str | None
+    opened_at: int | None
+
+    @property
+    def held(self) -> int:
+        return sum(int(line["held"]) for line in self.lines)
+
+    def status(self, now: int) -> str:
+        if self.held == 0:
+            fulfilled = sum(int(line["fulfilled"]) for line in self.lines)
+            return "fulfilled" if fulfilled else "released"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@dataclass
+class ReserveResult:
+    """created | existing (same request again) | conflict (same id, other request) | short."""
+
+    status: str
+    reservation: Reservation | None = None
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    append: AppendResult | None = None
+
+
+def merge_lines(lines: Sequence[Line]) -> list[Line]:
+    """One line per SKU, quantities added, in SKU order (the lock order)."""
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        totals[line.sku] += line.quantity
+    return [Line(sku, totals[sku]) for sku in sorted(totals)]
+
+
+def reserve(
+    db: Database,
+    reservation_id: str,
+    location: str,
+    lines: Sequence[Line],
+    expires_at: int | None,
+    channel: str | None = None,
+    reference: str | None = None,
+    buffer: int = 0,
+) -> ReserveResult:
+    """All lines or none.  `buffer` is held back on top of safety stock (a channel's policy)."""
+    wanted = merge_lines(lines)
+    with db.engines.write.begin() as connection:
+        existing = load_reservation(connection, reservation_id)
+        if existing is not None:
+            same = existing.location == location and sorted(
+                (x["sku"], x["reserved"]) for x in existing.lines
+            ) == [(x.sku, x.quantity) for x in wanted]
+            return ReserveResult("existing" if same else "conflict", existing)
+        now = db.ledger.clock()
+        keys = [(line.sku, location) for line in wanted]
+        db.ledger.lock(connection, keys)
+        positions = positions_in(db, connection, keys, now)
+        shortfalls = [
+            Shortfall(
+                line.sku, line.quantity, max(0, positions[(line.sku, location)].available - buffer)
+            )
+            for line in wanted
+            if positions[(line.sku, location)].available - buffer < line.quantity
+        ]
+        if shortfalls:
+            return ReserveResult("short", shortfalls=shortfalls)
+        events = [
+            StockEvent(
+                f"{reservation_id}:{line.sku}:reserve",
+                EventType.RESERVATION,
+                line.sku,
+                location,
+                line.quantity,
+                now,
+                channel=channel,
+                reference=reference,
+                reservation_id=reservation_id,
+                expires_at=expires_at,
+            )
+            for line in wanted
+        ]
+        appended = db.ledger.append_in(connection, events)
+        return ReserveResult(
+            "created", load_reservation(connection, reservation_id), append=appended
+        )
+
+
+def positions_in(
+    db: Database, connection: Connection, keys: list[Key], now: int
+) -> dict[Key, Position]:
+    """Positions read on the writer's own connection (inside its locks)."""
+    c = t.positions.c
+    rows = []
+    for part in chunks(keys):
+        query = select(
+            c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry
+        ).where(tuple_(c.sku, c.location).in_(list(part)))
+        rows.extend(connection.execute(query))
+    found = {(p.sku, p.location): p for p in db.reader.to_positions(connection, rows, now)}
+    for key in keys:
+        if key not in found:
+            safety = db.reader.safety(connection, [key[1]]).for_key(key)
+            found[key] = Position(key[0], key[1], 0, 0, 0, safety)
+    return found
+
+
+def load_reservation(connection: Connection, reservation_id: str) -> Reservation | None:
+    c = t.reservation_lines.c
+    rows = list(
+        connection.execute(
+            select(t.reservation_lines).where(c.reservation_id == reservation_id).order_by(c.sku)
+        )
+    )
+    rows = [row for row in rows if row.reserved > 0]
+    if not rows:
+        return None
+    first = rows[0]
+    expiries = [row.expires_at for row in rows if not row.never_expires]
+    return Reservation(
+        reservation_id=reservation_id,
+        location=first.location,
+        lines=[
+            {
+                "sku": r.sku,
+                "location": r.location,
+                "reserved": r.reserved,
+                "released": r.released,
+                "fulfilled": r.fulfilled,
+                "held": r.held,
+            }
+            for r in rows
+        ],
+        expires_at=max((e for e in expiries if e is not None), default=None)
+        if len(expiries) == len(rows)
+        else None,
+        channel=first.channel,
+        reference=first.reference,
+        opened_at=min((r.opened_at for r in rows if r.opened_at is not None), default=None),
+    )
+
+
+def get_reservation(db: Database, reservation_id: str) -> Reservation | None:
+    with db.engines.read.connect() as connection:
+        return load_reservation(connection, reservation_id)
+
+
+@dataclass
+class SettleResult:
+    """released | fulfilled | not_found | too_much (a line asks more than it holds)."""
+
+    status: str
+    reservation: Reservation | None = None
+    problems: list[Shortfall] = field(default_factory=list)
+
+
+def release(db: Database, reservation_id: str, reason: str | None = None) -> SettleResult:
+    """Release everything the reservation still holds."""
+    return _settle(db, reservation_id, EventType.RESERVATION_RELEASE, None, reason)
+
+
+def fulfil(db: Database, reservation_id: str, lines: Sequence[Line] | None = None) -> SettleResult:
+    """Hand over the whole reservation, or the given lines (each at most what it holds)."""
+    return _settle(db, reservation_id, EventType.FULFILMENT, lines, None)
+
+
+def _settle(
+    db: Database,
+    reservation_id: str,
+    kind: EventType,
+    lines: Sequence[Line] | None,
+    reason: str | None,
+) -> SettleResult:
+    with db.engines.write.begin() as connection:
+        found = load_reservation(connection, reservation_id)
+        if found is None:
+            return SettleResult("not_found")
+        db.ledger.lock(connection, sorted({(x["sku"], x["location"]) for x in found.lines}))
+        found = load_reservation(connection, reservation_id)  # as of the lock
+        assert found is not None
+        held = {x["sku"]: int(x["held"]) for x in found.lines}
+        asked = {x.sku: x.quantity for x in merge_lines(lines)} if lines else dict(held)
+        problems = [
+            Shortfall(sku, q, held.get(sku, 0)) for sku, q in asked.items() if q > held.get(sku, 0)
+        ]
+        if problems:
+            return SettleResult("too_much", found, problems)
+        now = db.ledger.clock()
+        serial = _next_serial(connection, reservation_id, kind)
+        events = [
+            StockEvent(
+                f"{reservation_id}:{sku}:{kind.value}:{serial}",
+                kind,
+                sku,
+                found.location,
+                quantity,
+                now,
+                channel=found.channel,
+                reference=found.reference,
+                reservation_id=reservation_id,
+                reason=reason,
+            )
+            for sku, quantity in sorted(asked.items())
+            if quantity > 0
+        ]
+        db.ledger.append_in(connection, events)
+        done = "released" if kind is EventType.RESERVATION_RELEASE else "fulfilled"
+        return SettleResult(done, load_reservation(connection, reservation_id))
+
+
+def _next_serial(connection: Connection, reservation_id: str, kind: EventType) -> int:
+    e = t.events.c
+    query = select(e.event_id).where(e.reservation_id == reservation_id, e.type == kind.value)
+    return len(list(connection.execute(query))) + 1
+
+
+def sweep_expired(db: Database, limit: int = 5000) -> int:
+    """Write `reservation_release` events for lines whose reservation has expired."""
+    now = db.ledger.clock()
+    c = t.reservation_lines.c
+    with db.engines.write.begin() as connection:
+        query = (
+            select(c.reservation_id, c.sku, c.location, c.held, c.channel, c.reference)
+            .where(
+                c.held > 0,
+                c.never_expires.is_(False),
+                c.expires_at.is_not(None),
+                c.expires_at <= now,
+            )
+            .order_by(c.sku, c.location, c.reservation_id)
+            .limit(limit)
+        )
+        rows = list(connection.execute(query))
+        if not rows:
+            return 0
+        db.ledger.lock(connection, sorted({(r.sku, r.location) for r in rows}))
+        rows = list(connection.execute(query))  # as of the locks
+        events = [
+            StockEvent(
+                f"{r.reservation_id}:{r.sku}:{r.location}:expired",
+                EventType.RESERVATION_RELEASE,
+                r.sku,
+                r.location,
+                int(r.held),
+                now,
+                channel=r.channel,
+                reference=r.reference,
+                reservation_id=r.reservation_id,
+                reason="expired",
+            )
+            for r in rows
+        ]
+        return db.ledger.append_in(connection, events).count("accepted")

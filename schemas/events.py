@@ -200,6 +200,8 @@ def rejections(error: ValidationError) -> list[Rejection]:
             reason = "unknown field"
         elif item["type"] == "missing":
             reason = "required"
+        elif item["type"] == "string_pattern_mismatch":
+            reason = "must not be blank or start or end with whitespace"
         found.append(Rejection(field=field, reason=reason))
     return found
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, tuple_
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.db import tables as t
@@ -37,6 +38,15 @@ from inventory.stock import (
 
 Clock = Callable[[], int]
 CHUNK = 500  # parameters per IN list: well inside SQLite's and PostgreSQL's limits
+RETRIES = 5
+
+
+def is_transient(error: DBAPIError) -> bool:
+    """Deadlock or serialization failure (PostgreSQL), locked database (SQLite): retry."""
+    code = getattr(error.orig, "sqlstate", None)
+    if code in ("40P01", "40001"):
+        return True
+    return "database is locked" in str(error.orig)
 
 
 def wall_clock() -> int:
@@ -146,14 +156,20 @@ class LedgerRecorder:
 
         With `atomic`, a batch with any conflict is not applied at all.
         """
-        try:
-            with self.engines.write.begin() as connection:
-                result = self.append_in(connection, events, atomic=atomic)
-                if atomic and result.count("conflict") and result.count("accepted"):
-                    raise _Abandon(result)
-        except _Abandon as abandoned:
-            return abandoned.without_accepted()
-        return result
+        for attempt in range(RETRIES):
+            try:
+                with self.engines.write.begin() as connection:
+                    result = self.append_in(connection, events, atomic=atomic)
+                    if atomic and result.count("conflict") and result.count("accepted"):
+                        raise _Abandon(result)
+                return result
+            except _Abandon as abandoned:
+                return abandoned.without_accepted()
+            except DBAPIError as error:
+                if attempt + 1 == RETRIES or not is_transient(error):
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def append_in(
         self, connection: Connection, events: Sequence[StockEvent], atomic: bool = False
@@ -161,13 +177,19 @@ class LedgerRecorder:
         """Append inside the caller's transaction (so intake can record its offsets with it)."""
         statuses: dict[int, Outcome] = {}
         first_by_id: dict[str, int] = {}
+        repeats: list[int] = []
         for index, event in enumerate(events):
             if event.event_id in first_by_id:
-                first = events[first_by_id[event.event_id]]
-                statuses[index] = _against(event, first.content_hash(), None)
+                repeats.append(index)
             else:
                 first_by_id[event.event_id] = index
         known = self._known(connection, list(first_by_id))
+        for index in repeats:  # judged against what the ledger will keep: its own or the first
+            event = events[index]
+            kept = known.get(event.event_id)
+            if kept is None:
+                kept = (events[first_by_id[event.event_id]].content_hash(), None)
+            statuses[index] = _against(event, *kept)
         fresh: list[StockEvent] = []
         for event_id, index in first_by_id.items():
             if event_id in known:
@@ -209,7 +231,9 @@ class LedgerRecorder:
         if not events:
             return {}
         now = self.clock()
-        rows = [event_row(event, now) for event in events]
+        # one insertion order for every writer, so two writers of overlapping batches wait
+        # for each other on the unique index instead of deadlocking
+        rows = [event_row(event, now) for event in sorted(events, key=lambda e: e.event_id)]
         statement = (
             dialect_insert(connection, t.events)
             .on_conflict_do_nothing(index_elements=["event_id"])

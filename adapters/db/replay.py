@@ -85,7 +85,9 @@ def _canonical_rows(connection: Connection, until: int | None) -> Iterator[tuple
     query = select(*(e[name] for name in _COLUMNS)).order_by(e.occurred_at, is_count, e.event_id)
     if until is not None:
         query = query.where(e.occurred_at <= until)
-    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(query)
+    result = connection.execute(
+        query, execution_options={"stream_results": True, "yield_per": 20_000}
+    )
     for partition in result.partitions():
         yield from (tuple(row) for row in partition)
 

@@ -10,15 +10,17 @@ One recorder serves SQLite and PostgreSQL.  Concurrency rests on two rules:
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
+from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from inventory.events import EventType, StockEvent
@@ -221,28 +223,43 @@ class LedgerRecorder:
 
     def _known(self, connection: Connection, event_ids: list[str]) -> dict[str, tuple[str, int]]:
         found: dict[str, tuple[str, int]] = {}
-        for part in chunks(event_ids):
-            query = select(t.events.c.event_id, t.events.c.content_hash, t.events.c.position)
-            for row in connection.execute(query.where(t.events.c.event_id.in_(part))):
-                found[row.event_id] = (row.content_hash, row.position)
+        for part in self._parts(connection, [(event_id,) for event_id in event_ids]):
+            where, params = raw.key_filter(connection, t.events, ["event_id"], part)
+            sql = f"SELECT event_id, content_hash, position FROM events WHERE {where}"
+            for event_id, content_hash, position in raw.fetch(connection, sql, params):
+                found[event_id] = (content_hash, position)
         return found
 
+    @staticmethod
+    def _parts(connection: Connection, keys: Sequence[Any]) -> Iterator[Sequence[Any]]:
+        """Key lists for IN filters: whole on PostgreSQL (arrays), chunked on SQLite."""
+        if raw.is_postgres(connection):
+            if keys:
+                yield keys
+            return
+        yield from chunks(keys)
+
     def _insert(self, connection: Connection, events: list[StockEvent]) -> dict[str, int]:
+        """Insert what no one has inserted yet; returns event_id -> ledger position of ours."""
         if not events:
             return {}
         now = self.clock()
+        token = secrets.randbits(62)
         # one insertion order for every writer, so two writers of overlapping batches wait
         # for each other on the unique index instead of deadlocking
-        rows = [event_row(event, now) for event in sorted(events, key=lambda e: e.event_id)]
-        statement = (
-            dialect_insert(connection, t.events)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(t.events.c.event_id, t.events.c.position)
+        ordered = sorted(events, key=lambda e: e.event_id)
+        rows = [event_tuple(e, now, token) for e in ordered]
+        raw.insert_rows(
+            connection, t.events, EVENT_COLUMNS, rows, "ON CONFLICT (event_id) DO NOTHING"
         )
         inserted: dict[str, int] = {}
-        for part in chunks(rows, 1000):
-            result = connection.execute(statement, list(part))
-            inserted.update((row.event_id, row.position) for row in result)
+        for part in self._parts(connection, [(e.event_id,) for e in ordered]):
+            where, params = raw.key_filter(connection, t.events, ["event_id"], part)
+            sql = (
+                f"SELECT event_id, position FROM events WHERE {where} "
+                f"AND append_batch = {raw.mark(connection)}"
+            )
+            inserted.update(raw.fetch(connection, sql, [*params, token]))  # type: ignore[arg-type]
         return inserted
 
     # -- projection --------------------------------------------------------------------------
@@ -280,33 +297,23 @@ class LedgerRecorder:
         self, connection: Connection, keys: list[Key]
     ) -> tuple[dict[Key, StockState], dict[Key, int]]:
         """Create missing rows, then lock all in key order (no deadlock between writers)."""
-        empty = {"on_hand": 0, "in_transit": 0, "reserved": 0, "last_position": 0}
-        insert = dialect_insert(connection, t.positions).on_conflict_do_nothing(
-            index_elements=["sku", "location"]
+        names = ("sku", "location", "on_hand", "in_transit", "reserved", "last_position")
+        rows = [(*key, 0, 0, 0, 0) for key in keys]
+        raw.insert_rows(
+            connection, t.positions, names, rows, "ON CONFLICT (sku, location) DO NOTHING"
         )
-        for part in chunks(keys):
-            connection.execute(insert, [{"sku": s, "location": loc, **empty} for s, loc in part])
         states: dict[Key, StockState] = {}
         last: dict[Key, int] = {}
-        columns = t.positions.c
-        for part in chunks(keys):
-            query = (
-                select(t.positions)
-                .where(tuple_(columns.sku, columns.location).in_(list(part)))
-                .order_by(columns.sku, columns.location)
-                .with_for_update()
+        for part in self._parts(connection, keys):
+            where, params = raw.key_filter(connection, t.positions, ["sku", "location"], part)
+            sql = (
+                f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions WHERE {where} "
+                f"ORDER BY sku, location{raw.for_update(connection)}"
             )
-            for row in connection.execute(query):
-                states[(row.sku, row.location)] = StockState(
-                    on_hand=row.on_hand,
-                    count_at=row.count_at,
-                    count_event_id=row.count_event_id,
-                    count_quantity=row.count_quantity,
-                    in_transit=row.in_transit,
-                    reserved=row.reserved,
-                    reserved_expiry=row.reserved_expiry,
-                )
-                last[(row.sku, row.location)] = row.last_position
+            for row in raw.fetch(connection, sql, params):
+                key = (row[0], row[1])
+                states[key] = StockState(*row[2:9])
+                last[key] = row[9]
         return states, last
 
     def _later_deltas(self, connection: Connection, key: Key, after: int) -> int:
@@ -319,45 +326,38 @@ class LedgerRecorder:
     def _load_lines(
         self, connection: Connection, keys: list[LineKey]
     ) -> dict[LineKey, ReservationLine]:
-        c = t.reservation_lines.c
         found: dict[LineKey, ReservationLine] = {}
-        for part in chunks(keys):
-            query = select(t.reservation_lines).where(
-                tuple_(c.reservation_id, c.sku, c.location).in_(list(part))
-            )
-            for row in connection.execute(query):
-                found[(row.reservation_id, row.sku, row.location)] = line_from_row(row)
+        names = ["reservation_id", "sku", "location"]
+        for part in self._parts(connection, keys):
+            where, params = raw.key_filter(connection, t.reservation_lines, names, part)
+            columns = ", ".join(names + list(LINE_FIELDS))
+            sql = f"SELECT {columns} FROM reservation_lines WHERE {where}"
+            for row in raw.fetch(connection, sql, params):
+                found[(row[0], row[1], row[2])] = line_from_tuple(row[3:])
         return found
 
     def _load_legs(self, connection: Connection, keys: list[LegKey]) -> dict[LegKey, TransferLeg]:
-        c = t.transfer_legs.c
         found: dict[LegKey, TransferLeg] = {}
-        for part in chunks(keys):
-            query = select(t.transfer_legs).where(
-                tuple_(c.sku, c.destination, c.reference).in_(list(part))
+        names = ["sku", "destination", "reference"]
+        for part in self._parts(connection, keys):
+            where, params = raw.key_filter(connection, t.transfer_legs, names, part)
+            sql = (
+                "SELECT sku, destination, reference, sent, received "
+                f"FROM transfer_legs WHERE {where}"
             )
-            for row in connection.execute(query):
-                found[(row.sku, row.destination, row.reference)] = TransferLeg(
-                    row.sent, row.received
-                )
+            for row in raw.fetch(connection, sql, params):
+                found[(row[0], row[1], row[2])] = TransferLeg(row[3], row[4])
         return found
 
     def _save_lines(self, connection: Connection, lines: dict[LineKey, ReservationLine]) -> None:
-        rows = [line_row(key, line) for key, line in lines.items()]
-        _upsert(connection, t.reservation_lines, rows, ["reservation_id", "sku", "location"])
+        names = ("reservation_id", "sku", "location", *LINE_FIELDS, "held")
+        rows = [(*key, *line_tuple(line), line.held) for key, line in lines.items()]
+        raw.upsert_rows(connection, t.reservation_lines, names, 3, rows)
 
     def _save_legs(self, connection: Connection, legs: dict[LegKey, TransferLeg]) -> None:
-        rows = [
-            {
-                "sku": k[0],
-                "destination": k[1],
-                "reference": k[2],
-                "sent": v.sent,
-                "received": v.received,
-            }
-            for k, v in legs.items()
-        ]
-        _upsert(connection, t.transfer_legs, rows, ["sku", "destination", "reference"])
+        names = ("sku", "destination", "reference", "sent", "received")
+        rows = [(*key, leg.sent, leg.received) for key, leg in legs.items()]
+        raw.upsert_rows(connection, t.transfer_legs, names, 3, rows)
 
     def _earliest_expiries(self, connection: Connection, keys: list[Key]) -> dict[Key, int | None]:
         """Exact earliest expiry of held lines, so the expiry bound stays tight."""
@@ -380,35 +380,22 @@ class LedgerRecorder:
     def _save_states(
         self, connection: Connection, states: dict[Key, StockState], last: dict[Key, int]
     ) -> None:
-        rows = [state_row(key, state, last[key]) for key, state in states.items()]
-        if not rows:
-            return
-        c = t.positions.c
-        statement = (
-            t.positions.update()
-            .where(c.sku == bindparam("k_sku"), c.location == bindparam("k_location"))
-            .values(
-                on_hand=bindparam("on_hand"),
-                count_at=bindparam("count_at"),
-                count_event_id=bindparam("count_event_id"),
-                count_quantity=bindparam("count_quantity"),
-                in_transit=bindparam("in_transit"),
-                reserved=bindparam("reserved"),
-                reserved_expiry=bindparam("reserved_expiry"),
-                last_position=bindparam("last_position"),
+        rows = [
+            (
+                key[0],
+                key[1],
+                s.on_hand,
+                s.count_at,
+                s.count_event_id,
+                s.count_quantity,
+                s.in_transit,
+                s.reserved,
+                s.reserved_expiry,
+                last[key],
             )
-        )
-        connection.execute(statement, rows)
-
-
-def _upsert(
-    connection: Connection, table: t.Table, rows: list[dict[str, Any]], keys: list[str]
-) -> None:
-    if not rows:
-        return
-    statement = dialect_insert(connection, table)
-    updates = {name: statement.excluded[name] for name in rows[0] if name not in keys}
-    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=updates), rows)
+            for key, s in states.items()
+        ]
+        raw.upsert_rows(connection, t.positions, POSITION_COLUMNS, 2, rows)
 
 
 def _against(event: StockEvent, known_hash: str, position: int | None) -> Outcome:
@@ -433,6 +420,89 @@ def _last_positions(events: Iterable[StockEvent], positions: dict[str, int]) -> 
         for key in touched_keys(event):
             last[key] = max(last.get(key, 0), positions[event.event_id])
     return last
+
+
+LINE_FIELDS = (
+    "reserved",
+    "released",
+    "fulfilled",
+    "expires_at",
+    "never_expires",
+    "opened_at",
+    "channel",
+    "reference",
+)
+POSITION_COLUMNS = (
+    "sku",
+    "location",
+    "on_hand",
+    "count_at",
+    "count_event_id",
+    "count_quantity",
+    "in_transit",
+    "reserved",
+    "reserved_expiry",
+    "last_position",
+)
+EVENT_COLUMNS = (
+    "event_id",
+    "type",
+    "sku",
+    "location",
+    "quantity",
+    "occurred_at",
+    "on_hand_delta",
+    "channel",
+    "reference",
+    "reservation_id",
+    "expires_at",
+    "destination",
+    "reason",
+    "content_hash",
+    "recorded_at",
+    "append_batch",
+)
+
+
+def event_tuple(event: StockEvent, recorded_at: int, token: int) -> tuple[Any, ...]:
+    return (
+        event.event_id,
+        event.type.value,
+        event.sku,
+        event.location,
+        event.quantity,
+        event.occurred_at,
+        event.on_hand_delta,
+        event.channel,
+        event.reference,
+        event.reservation_id,
+        event.expires_at,
+        event.destination,
+        event.reason,
+        event.content_hash(),
+        recorded_at,
+        token,
+    )
+
+
+def line_tuple(line: ReservationLine) -> tuple[Any, ...]:
+    return (
+        line.reserved,
+        line.released,
+        line.fulfilled,
+        line.expires_at,
+        line.never_expires,
+        line.opened_at,
+        line.channel,
+        line.reference,
+    )
+
+
+def line_from_tuple(values: Sequence[Any]) -> ReservationLine:
+    reserved, released, fulfilled, expires_at, never_expires, opened_at, channel, ref = values
+    return ReservationLine(
+        reserved, released, fulfilled, expires_at, bool(never_expires), opened_at, channel, ref
+    )
 
 
 def line_from_row(row: Any) -> ReservationLine:

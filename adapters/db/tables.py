@@ -44,6 +44,8 @@ events = Table(
     Column("reason", String(500)),
     Column("content_hash", String(32), nullable=False),
     Column("recorded_at", BigInteger, nullable=False),
+    # random token of the append that wrote the row: tells a writer which rows are its own
+    Column("append_batch", BigInteger, nullable=False),
     Index("ix_events_key_time", "sku", "location", "occurred_at"),
     Index("ix_events_destination", "destination", "sku"),
     Index("ix_events_reservation", "reservation_id"),

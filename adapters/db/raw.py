@@ -1,0 +1,137 @@
+"""Hand-written SQL for the ledger's hot path.
+
+Appending is the product's busiest write: SQLAlchemy's per-row parameter processing cost more
+than the database work itself, so the hot statements go to the driver directly (DBAPI
+`executemany` with tuples), with the placeholder style of the dialect.  Everything else uses
+SQLAlchemy Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Connection, Integer, Table
+
+
+def mark(connection: Connection) -> str:
+    return "%s" if connection.dialect.name == "postgresql" else "?"
+
+
+def placeholders(connection: Connection, width: int) -> str:
+    return ", ".join([mark(connection)] * width)
+
+
+def values(connection: Connection, rows: int, width: int) -> str:
+    """`VALUES (?, ?), (?, ?)` for a row-value IN list (works on SQLite and PostgreSQL)."""
+    one = f"({placeholders(connection, width)})"
+    return "VALUES " + ", ".join([one] * rows)
+
+
+def for_update(connection: Connection) -> str:
+    """Row locks where the database has them; SQLite's writer already holds the file lock."""
+    return " FOR UPDATE" if connection.dialect.name == "postgresql" else ""
+
+
+def executemany(connection: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Straight to the driver's cursor, inside the transaction the Connection holds."""
+    if not rows:
+        return
+    cursor = connection.connection.cursor()
+    try:
+        cursor.executemany(sql, list(rows))
+    finally:
+        cursor.close()
+
+
+def fetch(connection: Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(params))
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+MAX_PARAMETERS = 30_000  # under SQLite's 32,766 per statement
+
+
+def is_postgres(connection: Connection) -> bool:
+    return connection.dialect.name == "postgresql"
+
+
+def _array_type(table: Table, name: str) -> str:
+    column_type = table.c[name].type
+    if isinstance(column_type, Boolean):
+        return "boolean[]"
+    if isinstance(column_type, (BigInteger, Integer)):
+        return "bigint[]"
+    return "text[]"
+
+
+def _unnest(table: Table, names: Sequence[str]) -> str:
+    arrays = ", ".join(f"%s::{_array_type(table, name)}" for name in names)
+    return f"SELECT * FROM unnest({arrays})"
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [[row[index] for row in rows] for index in range(width)]
+
+
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    on_conflict: str,
+) -> None:
+    """Insert many rows in few statements: on PostgreSQL one statement over `unnest` of one
+    array per column (a round trip and a short query, whatever the row count); on SQLite,
+    multi-row VALUES."""
+    if not rows:
+        return
+    head = f"INSERT INTO {table.name} ({', '.join(names)}) "
+    cursor = connection.connection.cursor()
+    try:
+        if is_postgres(connection):
+            cursor.execute(
+                head + _unnest(table, names) + " " + on_conflict, _columns(rows, len(names))
+            )
+            return
+        per_statement = max(1, min(1000, MAX_PARAMETERS // len(names)))
+        one = f"({placeholders(connection, len(names))})"
+        for start in range(0, len(rows), per_statement):
+            part = rows[start : start + per_statement]
+            sql = head + "VALUES " + ", ".join([one] * len(part)) + " " + on_conflict
+            cursor.execute(sql, [value for row in part for value in row])
+    finally:
+        cursor.close()
+
+
+def upsert_rows(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    key_width: int,
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Insert or replace whole rows keyed by the first `key_width` names."""
+    keys = ", ".join(names[:key_width])
+    updates = ", ".join(f"{name} = excluded.{name}" for name in names[key_width:])
+    insert_rows(connection, table, names, rows, f"ON CONFLICT ({keys}) DO UPDATE SET {updates}")
+
+
+def key_filter(
+    connection: Connection, table: Table, names: Sequence[str], keys: Sequence[tuple[Any, ...]]
+) -> tuple[str, list[Any]]:
+    """A WHERE fragment matching rows whose `names` equal one of `keys`, and its parameters.
+
+    Keep `keys` to a few hundred on SQLite (parameter limit); PostgreSQL takes any number.
+    """
+    columns = f"({', '.join(names)})" if len(names) > 1 else names[0]
+    if is_postgres(connection):
+        return f"{columns} IN ({_unnest(table, names)})", _columns(keys, len(names))
+    params = [value for key in keys for value in key]
+    if len(names) == 1:
+        return f"{columns} IN ({placeholders(connection, len(keys))})", params
+    return f"{columns} IN ({values(connection, len(keys), len(names))})", params

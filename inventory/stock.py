@@ -180,9 +180,9 @@ def _apply_to_line(book: StockBook, event: StockEvent) -> None:
     _count_into_line(line, event)
     state.reserved += line.held - before
     expiry = line.expiry
-    if line.held and expiry is not None:
-        if state.reserved_expiry is None or expiry < state.reserved_expiry:
-            state.reserved_expiry = expiry
+    bound = state.reserved_expiry
+    if line.held and expiry is not None and (bound is None or expiry < bound):
+        state.reserved_expiry = expiry
 
 
 def _count_into_line(line: ReservationLine, event: StockEvent) -> None:

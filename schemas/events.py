@@ -67,7 +67,8 @@ class StockEventIn(BaseModel):
     sku: Name
     location: Name = Field(description="A store or warehouse id.")
     quantity: StrictInt = Field(
-        description="> 0; signed and non-zero for adjustment; the absolute on-hand (>= 0) for count."
+        description="> 0; signed and non-zero for adjustment; the absolute on-hand (>= 0) for "
+        "count."
     )
     occurred_at: Instant = Field(description="Event time (not arrival time), RFC 3339 with offset.")
     channel: Name | None = Field(default=None, description="web, marketplace, store, wms, ...")

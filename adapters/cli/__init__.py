@@ -11,13 +11,18 @@ from collections.abc import Sequence
 COMMAND_MODULES = [
     "adapters.cli.ledger_commands",
     "adapters.cli.demo_command",
+    "adapters.cli.location_commands",
+    "adapters.cli.api_commands",
+    "adapters.cli.intake_commands",
+    "adapters.cli.reconcile_commands",
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inventory",
-        description="Cross-channel inventory: one stock ledger for web shop, marketplaces and stores.",
+        description="Cross-channel inventory: one stock ledger for web shop, marketplaces and "
+        "stores.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:

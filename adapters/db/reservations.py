@@ -10,11 +10,11 @@ Release, fulfil and the expiry sweep are ledger events too.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, func, select, tuple_
 
 from adapters.db import tables as t
 from adapters.db.database import Database
@@ -89,19 +89,29 @@ def reserve(
     channel: str | None = None,
     reference: str | None = None,
     buffer: int = 0,
+    then: Callable[[Connection, int], None] | None = None,
+    ttl: int | None = None,
 ) -> ReserveResult:
-    """All lines or none.  `buffer` is held back on top of safety stock (a channel's policy)."""
+    """All lines or none.  `buffer` is held back on top of safety stock (a channel's policy).
+
+    `then(connection, now)` runs after a successful append, in the same transaction (e.g. to
+    book a pickup slot); if it raises, nothing is reserved.  With `ttl` (microseconds) the
+    reservation expires that long after the instant it is made (`expires_at` is then ignored).
+    """
     wanted = merge_lines(lines)
     with db.engines.write.begin() as connection:
         existing = load_reservation(connection, reservation_id)
         if existing is not None:
-            same = existing.location == location and sorted(
-                (x["sku"], x["reserved"]) for x in existing.lines
-            ) == [(x.sku, x.quantity) for x in wanted]
-            return ReserveResult("existing" if same else "conflict", existing)
+            return _repeated(existing, location, wanted)
         now = db.ledger.clock()
+        if ttl is not None:
+            expires_at = now + ttl
         keys = [(line.sku, location) for line in wanted]
         db.ledger.lock(connection, keys)
+        # a request with the same id may have committed while this one waited for the locks
+        existing = load_reservation(connection, reservation_id)
+        if existing is not None:
+            return _repeated(existing, location, wanted)
         positions = positions_in(db, connection, keys, now)
         shortfalls = [
             Shortfall(
@@ -128,9 +138,18 @@ def reserve(
             for line in wanted
         ]
         appended = db.ledger.append_in(connection, events)
+        if then is not None:
+            then(connection, now)
         return ReserveResult(
             "created", load_reservation(connection, reservation_id), append=appended
         )
+
+
+def _repeated(existing: Reservation, location: str, wanted: list[Line]) -> ReserveResult:
+    same = existing.location == location and sorted(
+        (x["sku"], x["reserved"]) for x in existing.lines
+    ) == [(x.sku, x.quantity) for x in wanted]
+    return ReserveResult("existing" if same else "conflict", existing)
 
 
 def positions_in(
@@ -138,7 +157,7 @@ def positions_in(
 ) -> dict[Key, Position]:
     """Positions read on the writer's own connection (inside its locks)."""
     c = t.positions.c
-    rows = []
+    rows: list[Any] = []
     for part in chunks(keys):
         query = select(
             c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry
@@ -194,7 +213,11 @@ def get_reservation(db: Database, reservation_id: str) -> Reservation | None:
 
 @dataclass
 class SettleResult:
-    """released | fulfilled | not_found | too_much (a line asks more than it holds)."""
+    """released | fulfilled | not_found | too_much (a line asks more than it holds) | expired.
+
+    `expired`: a fulfilment of a reservation whose hold has lapsed; its stock already counts
+    as available again, so handing it over could oversell.
+    """
 
     status: str
     reservation: Reservation | None = None
@@ -225,6 +248,9 @@ def _settle(
         db.ledger.lock(connection, sorted({(x["sku"], x["location"]) for x in found.lines}))
         found = load_reservation(connection, reservation_id)  # as of the lock
         assert found is not None
+        now = db.ledger.clock()
+        if kind is EventType.FULFILMENT and found.status(now) == "expired":
+            return SettleResult("expired", found)
         held = {x["sku"]: int(x["held"]) for x in found.lines}
         asked = {x.sku: x.quantity for x in merge_lines(lines)} if lines else dict(held)
         problems = [
@@ -232,7 +258,6 @@ def _settle(
         ]
         if problems:
             return SettleResult("too_much", found, problems)
-        now = db.ledger.clock()
         serial = _next_serial(connection, reservation_id, kind)
         events = [
             StockEvent(
@@ -256,9 +281,13 @@ def _settle(
 
 
 def _next_serial(connection: Connection, reservation_id: str, kind: EventType) -> int:
-    e = t.events.c
-    query = select(e.event_id).where(e.reservation_id == reservation_id, e.type == kind.value)
-    return len(list(connection.execute(query))) + 1
+    """Units settled so far on the reservation: grows with every release or fulfilment, so
+    event ids stay unique, and needs no index on the ledger."""
+    c = t.reservation_lines.c
+    query = select(func.coalesce(func.sum(c.released + c.fulfilled), 0)).where(
+        c.reservation_id == reservation_id
+    )
+    return int(connection.execute(query).scalar_one()) + 1
 
 
 def sweep_expired(db: Database, limit: int = 5000) -> int:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
 )
 
 metadata = MetaData()
@@ -47,9 +48,14 @@ events = Table(
     # random token of the append that wrote the row: tells a writer which rows are its own
     Column("append_batch", BigInteger, nullable=False),
     Index("ix_events_key_time", "sku", "location", "occurred_at"),
-    Index("ix_events_destination", "destination", "sku"),
-    Index("ix_events_reservation", "reservation_id"),
-    Index("ix_events_location_position", "location", "position"),
+    # transfers only: as-of queries find what is on its way to a location
+    Index(
+        "ix_events_destination",
+        "destination",
+        "sku",
+        sqlite_where=text("destination IS NOT NULL"),
+        postgresql_where=text("destination IS NOT NULL"),
+    ),
 )
 
 positions = Table(

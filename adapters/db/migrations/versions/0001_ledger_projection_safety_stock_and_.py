@@ -43,12 +43,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id"),
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.create_index("ix_events_destination", ["destination", "sku"], unique=False)
+        batch_op.create_index(
+            "ix_events_destination",
+            ["destination", "sku"],
+            unique=False,
+            sqlite_where=sa.text("destination IS NOT NULL"),
+            postgresql_where=sa.text("destination IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_events_key_time", ["sku", "location", "occurred_at"], unique=False
         )
-        batch_op.create_index("ix_events_location_position", ["location", "position"], unique=False)
-        batch_op.create_index("ix_events_reservation", ["reservation_id"], unique=False)
 
     op.create_table(
         "locations",
@@ -144,8 +148,6 @@ def downgrade() -> None:
 
     op.drop_table("locations")
     with op.batch_alter_table("events", schema=None) as batch_op:
-        batch_op.drop_index("ix_events_reservation")
-        batch_op.drop_index("ix_events_location_position")
         batch_op.drop_index("ix_events_key_time")
         batch_op.drop_index("ix_events_destination")
 

@@ -33,7 +33,9 @@ def register(subparsers: Any) -> None:
     add_db_option(stock)
     stock.set_defaults(func=cmd_stock)
 
-    history = subparsers.add_parser("history", help="the ledger lines of a SKU at a location")
+    history = subparsers.add_parser(
+        "history", help="the ledger lines of a SKU at a location, in event-time order"
+    )
     history.add_argument("sku")
     history.add_argument("--location", required=True)
     history.add_argument("--limit", type=int, default=1000)
@@ -128,7 +130,7 @@ def _print_positions(sku: str, as_of: str, positions: list[Position], as_json: b
 
 def cmd_history(args: argparse.Namespace) -> int:
     db = Database(args.db)
-    lines = db.reader.history(args.sku, args.location, limit=args.limit)
+    lines = db.reader.history(args.sku, args.location, limit=args.limit, by_event_time=True)
     for position, event in lines:
         if args.json:
             print(orjson.dumps({"position": position, **event.content()}).decode())

@@ -62,6 +62,19 @@ class StockReader:
         columns = [c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry]
         if keys is not None:
             rows: list[Any] = []
+            wanted = set(keys)
+            skus, places = sorted({k[0] for k in wanted}), sorted({k[1] for k in wanted})
+            if len(skus) * len(places) <= 4 * len(wanted):
+                # a grid of keys (a cart's SKUs at many stores): `sku IN .. AND location IN ..`
+                # walks the primary key, where SQLite scans the table for a row-value IN
+                for sku_part in chunks(skus):
+                    for place_part in chunks(places):
+                        query = select(*columns).where(
+                            c.sku.in_(list(sku_part)), c.location.in_(list(place_part))
+                        )
+                        found = connection.execute(query)
+                        rows.extend(r for r in found if (r.sku, r.location) in wanted)
+                return sorted(rows, key=lambda row: (row.sku, row.location))
             for part in chunks(list(keys)):
                 query = select(*columns).where(tuple_(c.sku, c.location).in_(list(part)))
                 rows.extend(connection.execute(query))
@@ -145,10 +158,16 @@ class StockReader:
         location: str | None = None,
         after: int = 0,
         limit: int = 100,
+        by_event_time: bool = False,
     ) -> list[tuple[int, StockEvent]]:
-        """Ledger lines in ledger order (position), paged by `after`."""
+        """Ledger lines in ledger order (position), paged by `after`; or, to explain a
+        position to a person, the first `limit` lines in event-time order."""
         e = t.events.c
-        query = select(t.events).where(e.position > after).order_by(e.position).limit(limit)
+        query = select(t.events).limit(limit)
+        if by_event_time:
+            query = query.order_by(e.occurred_at, e.position)
+        else:
+            query = query.where(e.position > after).order_by(e.position)
         if sku is not None:
             query = query.where(e.sku == sku)
         if location is not None:

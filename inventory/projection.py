@@ -12,7 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from inventory.events import StockEvent
-from inventory.stock import Key, ReservationLine, StockBook, apply_batch, earliest_expiry
+from inventory.stock import (
+    Key,
+    ReservationLine,
+    StockBook,
+    apply_batch,
+    earliest_expiry,
+    fold_in_order,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,33 +157,8 @@ def project(
     }
 
 
-def fold_sorted(
-    events: Iterable[StockEvent], book: StockBook | None = None, chunk: int = 5000
-) -> StockBook:
-    """Fold events that arrive in canonical order (`StockEvent.order_key`), in chunks.
-
-    In that order everything folded before a count is at or before its instant, so the deltas
-    "later than the count" are only those of the count's own chunk; no index is kept.
-    """
+def fold_sorted(events: Iterable[StockEvent], book: StockBook | None = None) -> StockBook:
+    """Fold events given in canonical order (`StockEvent.order_key`): the replay's fast path."""
     book = book or StockBook()
-    batch: list[StockEvent] = []
-    for event in events:
-        batch.append(event)
-        if len(batch) >= chunk:
-            _fold_chunk(book, batch)
-            batch = []
-    if batch:
-        _fold_chunk(book, batch)
+    fold_in_order(book, events)
     return book
-
-
-def _fold_chunk(book: StockBook, batch: list[StockEvent]) -> None:
-    deltas: dict[Key, list[tuple[int, int]]] = defaultdict(list)
-    for event in batch:
-        if event.on_hand_delta:
-            deltas[event.key].append((event.occurred_at, event.on_hand_delta))
-
-    def later(key: Key, after: int) -> int:
-        return sum(delta for at, delta in deltas.get(key, ()) if at > after)
-
-    apply_batch(book, batch, later)

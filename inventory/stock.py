@@ -16,7 +16,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from inventory.events import RESERVATION_TYPES, TRANSFER_TYPES, EventType, StockEvent
+from inventory.events import (
+    ON_HAND_SIGN,
+    RESERVATION_TYPES,
+    TRANSFER_TYPES,
+    EventType,
+    StockEvent,
+)
 
 Key = tuple[str, str]  # (sku, location)
 LineKey = tuple[str, str, str]  # (reservation_id, sku, location)
@@ -151,6 +157,33 @@ def apply_batch(book: StockBook, events: Iterable[StockEvent], later_deltas: Lat
             _apply_to_leg(book, event)
     for key, key_events in by_key.items():
         _apply_on_hand(book.state(key), key, key_events, later_deltas)
+
+
+def fold_in_order(book: StockBook, events: Iterable[StockEvent]) -> None:
+    """Apply events that arrive in canonical order (`StockEvent.order_key`).
+
+    In that order a count is always the latest so far and every delta after it is later than
+    it (deltas at the count's own instant sort before it), so on hand is simply set by counts
+    and moved by deltas: the replay needs no look-up in the ledger.
+    """
+    stock = book.stock
+    for event in events:
+        kind = event.type
+        key = (event.sku, event.location)
+        state = stock.get(key)
+        if state is None:
+            state = stock[key] = StockState()
+        if kind is EventType.COUNT:
+            state.count_at = event.occurred_at
+            state.count_event_id = event.event_id
+            state.count_quantity = event.quantity
+            state.on_hand = event.quantity
+            continue
+        state.on_hand += ON_HAND_SIGN[kind] * event.quantity
+        if kind in _LINE_TYPES:
+            _apply_to_line(book, event)
+        elif kind in TRANSFER_TYPES:
+            _apply_to_leg(book, event)
 
 
 def _apply_on_hand(

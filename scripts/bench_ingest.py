@@ -44,7 +44,7 @@ def demo_events(count: int, seed: int = 7) -> list[StockEvent]:
     """A realistic mix (receipts, transfers, till sales, web and marketplace orders, counts)."""
     network = build_network(60, random.Random(seed))
     end = 1_790_000_000_000_000
-    days = max(3, int(count / 4200) + 3)
+    days = max(3, int(count / 3400) + 3)
     events: list[StockEvent] = []
     for event in generate(network, end - days * DAY, end, random.Random(seed)):
         events.append(event)

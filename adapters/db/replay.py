@@ -7,18 +7,20 @@ uses; the tables are then replaced in one transaction, so readers never see a ha
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, func, select
 
+from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from adapters.db.ledger import chunks, line_row, state_row
 from inventory.events import EventType, StockEvent
 from inventory.projection import fold_sorted
-from inventory.stock import Key, StockBook, earliest_expiry, touched_keys
+from inventory.stock import Key, StockBook, earliest_expiry
 
 Progress = Callable[[int], None]
 _COLUMNS = (
@@ -55,41 +57,58 @@ def replay(
     """
     last: dict[Key, int] = {}
     counter = [0]
+    kinds = {kind.value: kind for kind in EventType}
 
     def stream() -> Iterator[StockEvent]:
-        for row in _canonical_rows(connection, until):
-            event = StockEvent(row[0], EventType(row[1]), *row[2:12])
-            for key in touched_keys(event):
-                if row[12] > last.get(key, 0):
-                    last[key] = row[12]
-            counter[0] += 1
-            if progress is not None and counter[0] % 10_000 == 0:
-                progress(10_000)
-            yield event
+        for rows in _canonical_rows(connection, until):
+            for row in rows:
+                event = StockEvent(row[0], kinds[row[1]], *row[2:12])
+                position = row[12]
+                key = (row[2], row[3])
+                if position > last.get(key, 0):
+                    last[key] = position
+                if row[10] is not None:  # a transfer's destination
+                    target = (row[2], row[10])
+                    if position > last.get(target, 0):
+                        last[target] = position
+                yield event
+            counter[0] += len(rows)
+            if progress is not None:
+                progress(len(rows))
 
-    book = fold_sorted(stream(), chunk=20_000)
-    if progress is not None:
-        progress(counter[0] % 10_000)
+    book = fold_sorted(stream())
     lines_by_key: dict[Key, list[Any]] = {}
-    for (reservation_id, sku, location), line in book.lines.items():
+    for (_, sku, location), line in book.lines.items():
         lines_by_key.setdefault((sku, location), []).append(line)
-        del reservation_id
     for key, state in book.stock.items():
         state.reserved_expiry = earliest_expiry(lines_by_key.get(key, []))
     return Replayed(book, last, counter[0])
 
 
-def _canonical_rows(connection: Connection, until: int | None) -> Iterator[tuple[Any, ...]]:
-    e = t.events.c
-    is_count = case((e.type == EventType.COUNT.value, 1), else_=0)
-    query = select(*(e[name] for name in _COLUMNS)).order_by(e.occurred_at, is_count, e.event_id)
-    if until is not None:
-        query = query.where(e.occurred_at <= until)
-    result = connection.execute(
-        query, execution_options={"stream_results": True, "yield_per": 20_000}
+def _canonical_rows(connection: Connection, until: int | None) -> Iterator[list[tuple[Any, ...]]]:
+    """Ledger rows in canonical order, in blocks, straight from the driver (a server-side
+    cursor on PostgreSQL, so a large ledger is never held in memory whole)."""
+    mark = raw.mark(connection)
+    sql = (
+        f"SELECT {', '.join(_COLUMNS)} FROM events"
+        + (f" WHERE occurred_at <= {mark}" if until is not None else "")
+        + " ORDER BY occurred_at, CASE WHEN type = 'count' THEN 1 ELSE 0 END, event_id"
     )
-    for partition in result.partitions():
-        yield from (tuple(row) for row in partition)
+    params = (until,) if until is not None else ()
+    dbapi = connection.connection
+    if raw.is_postgres(connection):
+        cursor = dbapi.driver_connection.cursor(name=f"replay_{secrets.token_hex(4)}")
+    else:
+        cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, params)
+        while True:
+            rows = cursor.fetchmany(20_000)
+            if not rows:
+                break
+            yield rows
+    finally:
+        cursor.close()
 
 
 def rebuild(engines: Engines, progress: Progress | None = None) -> Replayed:

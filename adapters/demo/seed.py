@@ -188,6 +188,18 @@ class _Month:
         self, day: int, ranges: dict[str, list[str]], warehouses: list[str], skus: list[str]
     ) -> Iterator[StockEvent]:
         rng = self.rng
+        for warehouse in warehouses:  # purchase orders arrive for what runs low
+            for sku in rng.sample(skus, k=min(60, len(skus))):
+                if self.stock[(sku, warehouse)] < 25:
+                    yield self._event(
+                        EventType.RECEIPT,
+                        sku,
+                        warehouse,
+                        rng.randint(60, 160),
+                        day + 6 * HOUR + rng.randrange(4 * HOUR),
+                        "wms",
+                        reference=f"PO-{warehouse[3:]}-{self.serial}",
+                    )
         for store in self.network.stores:
             for _ in range(rng.randint(40, 70)):  # till sales
                 sku = rng.choice(ranges[store.id])
@@ -212,11 +224,15 @@ class _Month:
                             "store",
                             reason="customer return",
                         )
-            if rng.random() < 0.3:  # replenishment
-                sku = rng.choice(ranges[store.id])
-                yield from self._transfer(
-                    sku, rng.choice(warehouses), store.id, day + rng.randrange(8 * HOUR)
-                )
+            empty = [
+                sku
+                for sku in rng.sample(ranges[store.id], k=min(40, len(ranges[store.id])))
+                if self.stock[(sku, store.id)] <= 1
+            ]
+            for sku in empty[:4]:  # the morning replenishment of shelves running empty
+                source = max(warehouses, key=lambda w, s=sku: self.stock[(s, w)])
+                if self.stock[(sku, source)] > 5:
+                    yield from self._transfer(sku, source, store.id, day + rng.randrange(8 * HOUR))
             if rng.random() < 0.15:  # cycle count finds a little shrink
                 sku = rng.choice(ranges[store.id])
                 counted = max(0, self.stock[(sku, store.id)] - rng.choice([0, 0, 1]))

@@ -190,8 +190,10 @@ class LedgerRecorder:
             event = events[index]
             kept = known.get(event.event_id)
             if kept is None:
-                kept = (events[first_by_id[event.event_id]].content_hash(), None)
-            statuses[index] = _against(event, *kept)
+                first = events[first_by_id[event.event_id]]
+                statuses[index] = _against(event, first.content_hash(), None)
+            else:
+                statuses[index] = _against(event, *kept)
         fresh: list[StockEvent] = []
         for event_id, index in first_by_id.items():
             if event_id in known:

@@ -95,7 +95,7 @@ def _canonical_rows(connection: Connection, until: int | None) -> Iterator[list[
         + " ORDER BY occurred_at, CASE WHEN type = 'count' THEN 1 ELSE 0 END, event_id"
     )
     params = (until,) if until is not None else ()
-    dbapi = connection.connection
+    dbapi: Any = connection.connection
     if raw.is_postgres(connection):
         cursor = dbapi.driver_connection.cursor(name=f"replay_{secrets.token_hex(4)}")
     else:

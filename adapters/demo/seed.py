@@ -121,8 +121,8 @@ class _Month:
         else:
             self.stock[(sku, location)] += delta * quantity
         return StockEvent(
-            self._id(channel[:3]), kind, sku, location, quantity, at, channel=channel, **extra
-        )  # type: ignore[arg-type]
+            self._id(channel[:3]), kind, sku, location, quantity, at, channel=channel, **extra  # type: ignore[arg-type]
+        )
 
     def events(self) -> Iterator[StockEvent]:
         rng, net = self.rng, self.network
@@ -230,7 +230,7 @@ class _Month:
                 if self.stock[(sku, store.id)] <= 1
             ]
             for sku in empty[:4]:  # the morning replenishment of shelves running empty
-                source = max(warehouses, key=lambda w, s=sku: self.stock[(s, w)])
+                source = max(warehouses, key=lambda w, s=sku: self.stock[(s, w)])  # type: ignore[misc]
                 if self.stock[(sku, source)] > 5:
                     yield from self._transfer(sku, source, store.id, day + rng.randrange(8 * HOUR))
             if rng.random() < 0.15:  # cycle count finds a little shrink

@@ -121,7 +121,14 @@ class _Month:
         else:
             self.stock[(sku, location)] += delta * quantity
         return StockEvent(
-            self._id(channel[:3]), kind, sku, location, quantity, at, channel=channel, **extra  # type: ignore[arg-type]
+            self._id(channel[:3]),
+            kind,
+            sku,
+            location,
+            quantity,
+            at,
+            channel=channel,
+            **extra,  # type: ignore[arg-type]
         )
 
     def events(self) -> Iterator[StockEvent]:

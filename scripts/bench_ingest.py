@@ -28,15 +28,17 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, cre
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.db.database import Database  # noqa: E402
-from adapters.db.ledger import EVENT_COLUMNS, event_tuple  # noqa: E402
-from adapters.db.replay import rebuild  # noqa: E402
-from adapters.demo.network import build_network  # noqa: E402
-from adapters.demo.seed import DAY, generate  # noqa: E402
-from adapters.intake import ingest_lines  # noqa: E402
-from inventory.events import StockEvent  # noqa: E402
+from adapters.db.database import Database
+from adapters.db.ledger import EVENT_COLUMNS, event_tuple
+from adapters.db.replay import rebuild
+from adapters.demo.network import build_network
+from adapters.demo.seed import DAY, generate
+from adapters.intake import ingest_lines
+from inventory.events import StockEvent
 
-PG_ADMIN = os.environ.get("INVENTORY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+PG_ADMIN = os.environ.get(
+    "INVENTORY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"
+)
 BATCH = 2000
 
 
@@ -54,12 +56,18 @@ def demo_events(count: int, seed: int = 7) -> list[StockEvent]:
 
 
 def bare_table() -> Table:
-    names = {"quantity", "occurred_at", "on_hand_delta", "expires_at", "recorded_at",
-             "append_batch"}
-    columns = [Column("position", BigInteger().with_variant(Integer(), "sqlite"),
-                      primary_key=True, autoincrement=True)]
-    columns += [Column(name, BigInteger if name in names else String(200))
-                for name in EVENT_COLUMNS]
+    names = {"quantity", "occurred_at", "on_hand_delta", "expires_at", "recorded_at"}
+    columns = [
+        Column(
+            "position",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        )
+    ]
+    columns += [
+        Column(name, BigInteger if name in names else String(200)) for name in EVENT_COLUMNS
+    ]
     return Table("bench_bare", MetaData(), *columns)
 
 
@@ -69,7 +77,7 @@ def raw_insert_rate(url: str, events: list[StockEvent]) -> float:
     table = bare_table()
     table.metadata.drop_all(engine)
     table.metadata.create_all(engine)
-    rows = [dict(zip(EVENT_COLUMNS, event_tuple(e, 0, 1), strict=True)) for e in events]
+    rows = [dict(zip(EVENT_COLUMNS, event_tuple(e, 0), strict=True)) for e in events]
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             connection.execute(text("PRAGMA journal_mode=WAL"))
@@ -115,8 +123,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--rebuild-events", type=int, default=1_000_000,
-                        help="ledger size for the rebuild timing on SQLite (0 to skip)")
+    parser.add_argument(
+        "--rebuild-events",
+        type=int,
+        default=1_000_000,
+        help="ledger size for the rebuild timing on SQLite (0 to skip)",
+    )
     args = parser.parse_args()
     print(f"generating {max(args.events, args.rebuild_events):,} demo events ...", flush=True)
     events = demo_events(max(args.events, args.rebuild_events))
@@ -125,18 +137,23 @@ def main() -> None:
         db = Database(url)
         ingest = ingest_rate(db, sample)
         bare = raw_insert_rate(url, sample)
-        print(f"{backend:<11} ingest {ingest:>9,.0f} events/s   bare Core insert "
-              f"{bare:>9,.0f} rows/s   ratio {ingest / bare:.2f}  ({len(sample):,} events)",
-              flush=True)
+        print(
+            f"{backend:<11} ingest {ingest:>9,.0f} events/s   bare Core insert "
+            f"{bare:>9,.0f} rows/s   ratio {ingest / bare:.2f}  ({len(sample):,} events)",
+            flush=True,
+        )
         if backend == "sqlite" and args.rebuild_events:
             rest = events[args.events : args.rebuild_events]
             ingest_lines(db, [orjson.dumps(e.content()) for e in rest], batch=5000)
             started = time.perf_counter()
             replayed = rebuild(db.engines)
             elapsed = time.perf_counter() - started
-            print(f"{backend:<11} rebuild of {replayed.events:,} events into "
-                  f"{len(replayed.book.stock):,} positions: {elapsed:.1f} s "
-                  f"({replayed.events / elapsed:,.0f} events/s)", flush=True)
+            print(
+                f"{backend:<11} rebuild of {replayed.events:,} events into "
+                f"{len(replayed.book.stock):,} positions: {elapsed:.1f} s "
+                f"({replayed.events / elapsed:,.0f} events/s)",
+                flush=True,
+            )
         db.close()
 
 

@@ -10,7 +10,6 @@ One recorder serves SQLite and PostgreSQL.  Concurrency rests on two rules:
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -246,23 +245,18 @@ class LedgerRecorder:
         if not events:
             return {}
         now = self.clock()
-        token = secrets.randbits(62)
         # one insertion order for every writer, so two writers of overlapping batches wait
         # for each other on the unique index instead of deadlocking
-        ordered = sorted(events, key=lambda e: e.event_id)
-        rows = [event_tuple(e, now, token) for e in ordered]
-        raw.insert_rows(
-            connection, t.events, EVENT_COLUMNS, rows, "ON CONFLICT (event_id) DO NOTHING"
+        rows = [event_tuple(e, now) for e in sorted(events, key=lambda e: e.event_id)]
+        inserted = raw.insert_rows(
+            connection,
+            t.events,
+            EVENT_COLUMNS,
+            rows,
+            "ON CONFLICT (event_id) DO NOTHING",
+            returning="event_id, position",
         )
-        inserted: dict[str, int] = {}
-        for part in self._parts(connection, [(e.event_id,) for e in ordered]):
-            where, params = raw.key_filter(connection, t.events, ["event_id"], part)
-            sql = (
-                f"SELECT event_id, position FROM events WHERE {where} "
-                f"AND append_batch = {raw.mark(connection)}"
-            )
-            inserted.update(raw.fetch(connection, sql, [*params, token]))  # type: ignore[arg-type]
-        return inserted
+        return dict(inserted)  # type: ignore[arg-type]
 
     # -- projection --------------------------------------------------------------------------
 
@@ -298,20 +292,41 @@ class LedgerRecorder:
     def _lock_states(
         self, connection: Connection, keys: list[Key]
     ) -> tuple[dict[Key, StockState], dict[Key, int]]:
-        """Create missing rows, then lock all in key order (no deadlock between writers)."""
+        """Lock the positions (creating missing ones first) in key order.
+
+        On PostgreSQL every writer first inserts the rows it lacks, then locks all its rows,
+        each phase in key order, so two writers can never wait for each other in a circle.
+        """
+        if raw.is_postgres(connection):
+            missing = sorted(set(keys) - set(self._read_states(connection, keys, lock=False)[0]))
+            self._create_states(connection, missing)
+            return self._read_states(connection, keys, lock=True)
+        states, last = self._read_states(connection, keys, lock=False)  # the writer holds the file
+        missing = sorted(set(keys) - set(states))
+        if missing:
+            self._create_states(connection, missing)
+            more, more_last = self._read_states(connection, missing, lock=False)
+            states.update(more)
+            last.update(more_last)
+        return states, last
+
+    def _create_states(self, connection: Connection, keys: list[Key]) -> None:
         names = ("sku", "location", "on_hand", "in_transit", "reserved", "last_position")
         rows = [(*key, 0, 0, 0, 0) for key in keys]
         raw.insert_rows(
             connection, t.positions, names, rows, "ON CONFLICT (sku, location) DO NOTHING"
         )
+
+    def _read_states(
+        self, connection: Connection, keys: list[Key], lock: bool
+    ) -> tuple[dict[Key, StockState], dict[Key, int]]:
         states: dict[Key, StockState] = {}
         last: dict[Key, int] = {}
         for part in self._parts(connection, keys):
             where, params = raw.key_filter(connection, t.positions, ["sku", "location"], part)
-            sql = (
-                f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions WHERE {where} "
-                f"ORDER BY sku, location{raw.for_update(connection)}"
-            )
+            sql = f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions WHERE {where}"
+            if lock:
+                sql += f" ORDER BY sku, location{raw.for_update(connection)}"
             for row in raw.fetch(connection, sql, params):
                 key = (row[0], row[1])
                 states[key] = StockState(*row[2:9])
@@ -397,7 +412,7 @@ class LedgerRecorder:
             )
             for key, s in states.items()
         ]
-        raw.upsert_rows(connection, t.positions, POSITION_COLUMNS, 2, rows)
+        raw.update_rows(connection, t.positions, POSITION_COLUMNS, 2, rows)
 
 
 def _against(event: StockEvent, known_hash: str, position: int | None) -> Outcome:
@@ -462,11 +477,10 @@ EVENT_COLUMNS = (
     "reason",
     "content_hash",
     "recorded_at",
-    "append_batch",
 )
 
 
-def event_tuple(event: StockEvent, recorded_at: int, token: int) -> tuple[Any, ...]:
+def event_tuple(event: StockEvent, recorded_at: int) -> tuple[Any, ...]:
     return (
         event.event_id,
         event.type.value,
@@ -483,7 +497,6 @@ def event_tuple(event: StockEvent, recorded_at: int, token: int) -> tuple[Any, .
         event.reason,
         event.content_hash(),
         recorded_at,
-        token,
     )
 
 

@@ -84,28 +84,66 @@ def insert_rows(
     names: Sequence[str],
     rows: Sequence[tuple[Any, ...]],
     on_conflict: str,
-) -> None:
+    returning: str | None = None,
+) -> list[tuple[Any, ...]]:
     """Insert many rows in few statements: on PostgreSQL one statement over `unnest` of one
     array per column (a round trip and a short query, whatever the row count); on SQLite,
-    multi-row VALUES."""
+    multi-row VALUES.  Returns what `returning` names, for the rows actually inserted."""
     if not rows:
-        return
+        return []
     head = f"INSERT INTO {table.name} ({', '.join(names)}) "
+    tail = f" {on_conflict}" + (f" RETURNING {returning}" if returning else "")
+    found: list[tuple[Any, ...]] = []
     cursor = connection.connection.cursor()
     try:
         if is_postgres(connection):
-            cursor.execute(
-                head + _unnest(table, names) + " " + on_conflict, _columns(rows, len(names))
-            )
-            return
+            cursor.execute(head + _unnest(table, names) + tail, _columns(rows, len(names)))
+            return [tuple(row) for row in cursor.fetchall()] if returning else []
         per_statement = max(1, min(1000, MAX_PARAMETERS // len(names)))
         one = f"({placeholders(connection, len(names))})"
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
-            sql = head + "VALUES " + ", ".join([one] * len(part)) + " " + on_conflict
+            sql = head + "VALUES " + ", ".join([one] * len(part)) + tail
             cursor.execute(sql, [value for row in part for value in row])
+            if returning:
+                found.extend(tuple(row) for row in cursor.fetchall())
+        return found
     finally:
         cursor.close()
+
+
+def update_rows(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    key_width: int,
+    rows: Sequence[tuple[Any, ...]],
+) -> None:
+    """Update existing rows keyed by the first `key_width` names (one statement on
+    PostgreSQL: UPDATE ... FROM unnest; a prepared statement per row on SQLite)."""
+    if not rows:
+        return
+    keys, rest = names[:key_width], names[key_width:]
+    if is_postgres(connection):
+        sets = ", ".join(f"{name} = v.{name}" for name in rest)
+        match = " AND ".join(f"t.{name} = v.{name}" for name in keys)
+        sql = (
+            f"UPDATE {table.name} AS t SET {sets} FROM ({_unnest(table, names)}) "
+            f"AS v({', '.join(names)}) WHERE {match}"
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, _columns(rows, len(names)))
+        finally:
+            cursor.close()
+        return
+    sets = ", ".join(f"{name} = ?" for name in rest)
+    match = " AND ".join(f"{name} = ?" for name in keys)
+    executemany(
+        connection,
+        f"UPDATE {table.name} SET {sets} WHERE {match}",
+        [(*row[key_width:], *row[:key_width]) for row in rows],
+    )
 
 
 def upsert_rows(

@@ -45,8 +45,6 @@ events = Table(
     Column("reason", String(500)),
     Column("content_hash", String(32), nullable=False),
     Column("recorded_at", BigInteger, nullable=False),
-    # random token of the append that wrote the row: tells a writer which rows are its own
-    Column("append_batch", BigInteger, nullable=False),
     Index("ix_events_key_time", "sku", "location", "occurred_at"),
     # transfers only: as-of queries find what is on its way to a location
     Index(

@@ -38,7 +38,6 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("content_hash", sa.String(length=32), nullable=False),
         sa.Column("recorded_at", sa.BigInteger(), nullable=False),
-        sa.Column("append_batch", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("position"),
         sa.UniqueConstraint("event_id"),
     )

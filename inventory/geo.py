@@ -63,43 +63,33 @@ class GridIndex:
     def within(self, lat: float, lon: float, radius_km: float) -> list[Near]:
         """Every point whose spherical distance is at most `radius_km`, nearest first."""
         found = []
-        x, y, z = _unit(lat, lon)
-        vectors = self.vectors
         asin, sqrt = math.asin, math.sqrt
-        for number in self._chord_hits(lat, lon, radius_km):
-            px, py, pz = vectors[number]
-            chord = sqrt((px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2)
-            distance = 2 * EARTH_KM * asin(min(1.0, chord / 2))  # the great-circle distance
+        for squared, number in self._chord_hits(lat, lon, radius_km):
+            distance = 2 * EARTH_KM * asin(min(1.0, sqrt(squared) / 2))  # great-circle km
             if distance <= radius_km:
                 found.append((distance, number))
         found.sort()
         return found
 
     def nearest(self, lat: float, lon: float, beyond_km: float = 0.0) -> Near | None:
-        """The spherically nearest point: circles of doubling radius until one holds a point.
+        """The spherically nearest point: circles of growing radius until one holds a point.
 
         `beyond_km`: the caller knows no point is that close, so the search starts farther out.
         """
         if not self.points:
             return None
-        radius = max(25.0, 2 * beyond_km)
+        radius = max(25.0, 1.5 * beyond_km)
         while True:
             hits = self._chord_hits(lat, lon, radius)
             if hits:
                 break
-            radius *= 2
-        x, y, z = _unit(lat, lon)
-        vectors = self.vectors
-
-        def chord(n: int) -> tuple[float, int]:
-            px, py, pz = vectors[n]
-            return ((px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2, n)
-
-        best = min(hits, key=chord)
+            radius *= 1.5
+        best = min(hits)[1]
         return (haversine_km(lat, lon, *self.points[best]), best)
 
-    def _chord_hits(self, lat: float, lon: float, radius_km: float) -> list[int]:
-        """Points of the box whose chord is within the radius's chord (with a hair of slack)."""
+    def _chord_hits(self, lat: float, lon: float, radius_km: float) -> list[tuple[float, int]]:
+        """(squared chord, point) for the points of the box within the radius's chord (with a
+        hair of slack; callers decide on the exact distance)."""
         angle = min(radius_km / EARTH_KM, math.pi)
         limit = (2 * math.sin(angle / 2)) ** 2 * (1 + 1e-9) + 1e-15
         x, y, z = _unit(lat, lon)
@@ -107,8 +97,9 @@ class GridIndex:
         hits = []
         for number in self._in_box(lat, lon, radius_km):
             px, py, pz = vectors[number]
-            if (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2 <= limit:
-                hits.append(number)
+            squared = (px - x) ** 2 + (py - y) ** 2 + (pz - z) ** 2
+            if squared <= limit:
+                hits.append((squared, number))
         return hits
 
     def _in_box(self, lat: float, lon: float, radius_km: float) -> list[int]:

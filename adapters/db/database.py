@@ -24,6 +24,9 @@ class Database:
             upgrade(self.engines.write)
         self.ledger = LedgerRecorder(self.engines, clock)
         self.reader = StockReader(self.engines, clock)
+        from adapters.kafka.outbox import attach_outbox  # the availability feed, when configured
+
+        attach_outbox(self)
 
     @property
     def url(self) -> str:

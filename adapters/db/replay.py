@@ -89,10 +89,13 @@ def _canonical_rows(connection: Connection, until: int | None) -> Iterator[list[
     """Ledger rows in canonical order, in blocks, straight from the driver (a server-side
     cursor on PostgreSQL, so a large ledger is never held in memory whole)."""
     mark = raw.mark(connection)
+    # ties between counts break by event_id as Python compares strings (code points):
+    # byte order, which SQLite's BINARY and PostgreSQL's "C" collation both give
+    collate = ' COLLATE "C"' if raw.is_postgres(connection) else ""
     sql = (
         f"SELECT {', '.join(_COLUMNS)} FROM events"
         + (f" WHERE occurred_at <= {mark}" if until is not None else "")
-        + " ORDER BY occurred_at, CASE WHEN type = 'count' THEN 1 ELSE 0 END, event_id"
+        + f" ORDER BY occurred_at, CASE WHEN type = 'count' THEN 1 ELSE 0 END, event_id{collate}"
     )
     params = (until,) if until is not None else ()
     dbapi: Any = connection.connection

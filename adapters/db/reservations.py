@@ -12,15 +12,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, func, select
 
+from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.db.ledger import AppendResult, chunks
 from inventory.events import EventType, StockEvent
-from inventory.projection import Position
+from inventory.projection import Position, SafetyStock
 from inventory.stock import Key
 
 
@@ -98,51 +99,75 @@ def reserve(
     book a pickup slot); if it raises, nothing is reserved.  With `ttl` (microseconds) the
     reservation expires that long after the instant it is made (`expires_at` is then ignored).
     """
-    wanted = merge_lines(lines)
     with db.engines.write.begin() as connection:
-        existing = load_reservation(connection, reservation_id)
-        if existing is not None:
-            return _repeated(existing, location, wanted)
-        now = db.ledger.clock()
-        if ttl is not None:
-            expires_at = now + ttl
-        keys = [(line.sku, location) for line in wanted]
-        db.ledger.lock(connection, keys)
-        # a request with the same id may have committed while this one waited for the locks
-        existing = load_reservation(connection, reservation_id)
-        if existing is not None:
-            return _repeated(existing, location, wanted)
-        positions = positions_in(db, connection, keys, now)
-        shortfalls = [
-            Shortfall(
-                line.sku, line.quantity, max(0, positions[(line.sku, location)].available - buffer)
-            )
-            for line in wanted
-            if positions[(line.sku, location)].available - buffer < line.quantity
-        ]
-        if shortfalls:
-            return ReserveResult("short", shortfalls=shortfalls)
-        events = [
-            StockEvent(
-                f"{reservation_id}:{line.sku}:reserve",
-                EventType.RESERVATION,
-                line.sku,
-                location,
-                line.quantity,
-                now,
-                channel=channel,
-                reference=reference,
-                reservation_id=reservation_id,
-                expires_at=expires_at,
-            )
-            for line in wanted
-        ]
-        appended = db.ledger.append_in(connection, events)
-        if then is not None:
-            then(connection, now)
-        return ReserveResult(
-            "created", load_reservation(connection, reservation_id), append=appended
+        return reserve_in(
+            db,
+            connection,
+            reservation_id,
+            location,
+            lines,
+            expires_at,
+            channel,
+            reference,
+            buffer,
+            then,
+            ttl,
         )
+
+
+def reserve_in(
+    db: Database,
+    connection: Connection,
+    reservation_id: str,
+    location: str,
+    lines: Sequence[Line],
+    expires_at: int | None,
+    channel: str | None = None,
+    reference: str | None = None,
+    buffer: int = 0,
+    then: Callable[[Connection, int], None] | None = None,
+    ttl: int | None = None,
+) -> ReserveResult:
+    """`reserve` inside the caller's transaction (several reservations can share one commit)."""
+    wanted = merge_lines(lines)
+    now = db.ledger.clock()
+    if ttl is not None:
+        expires_at = now + ttl
+    keys = [(line.sku, location) for line in wanted]
+    db.ledger.lock(connection, keys)
+    # checked under the locks: a request with the same id may have committed meanwhile
+    existing = load_reservation(connection, reservation_id)
+    if existing is not None:
+        return _repeated(existing, location, wanted)
+    positions = positions_in(db, connection, keys, now)
+    shortfalls = [
+        Shortfall(
+            line.sku, line.quantity, max(0, positions[(line.sku, location)].available - buffer)
+        )
+        for line in wanted
+        if positions[(line.sku, location)].available - buffer < line.quantity
+    ]
+    if shortfalls:
+        return ReserveResult("short", shortfalls=shortfalls)
+    events = [
+        StockEvent(
+            f"{reservation_id}:{line.sku}:reserve",
+            EventType.RESERVATION,
+            line.sku,
+            location,
+            line.quantity,
+            now,
+            channel=channel,
+            reference=reference,
+            reservation_id=reservation_id,
+            expires_at=expires_at,
+        )
+        for line in wanted
+    ]
+    appended = db.ledger.append_in(connection, events)
+    if then is not None:
+        then(connection, now)
+    return ReserveResult("created", load_reservation(connection, reservation_id), append=appended)
 
 
 def _repeated(existing: Reservation, location: str, wanted: list[Line]) -> ReserveResult:
@@ -152,33 +177,116 @@ def _repeated(existing: Reservation, location: str, wanted: list[Line]) -> Reser
     return ReserveResult("existing" if same else "conflict", existing)
 
 
+class _Row(NamedTuple):
+    sku: str
+    location: str
+    on_hand: int
+    in_transit: int
+    reserved: int
+    reserved_expiry: int | None
+
+
+class _LineRow(NamedTuple):
+    sku: str
+    location: str
+    reserved: int
+    released: int
+    fulfilled: int
+    held: int
+    expires_at: int | None
+    never_expires: bool
+    opened_at: int | None
+    channel: str | None
+    reference: str | None
+
+
 def positions_in(
     db: Database, connection: Connection, keys: list[Key], now: int
 ) -> dict[Key, Position]:
-    """Positions read on the writer's own connection (inside its locks)."""
-    c = t.positions.c
-    rows: list[Any] = []
-    for part in chunks(keys):
-        query = select(
-            c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry
-        ).where(tuple_(c.sku, c.location).in_(list(part)))
-        rows.extend(connection.execute(query))
-    found = {(p.sku, p.location): p for p in db.reader.to_positions(connection, rows, now)}
+    """Positions read on the writer's own connection (inside its locks).
+
+    Plain SQL to the driver: this runs inside every reservation's critical section.
+    """
+    m = raw.mark(connection)
+    by_location: dict[str, list[str]] = defaultdict(list)
+    for sku, location in keys:
+        by_location[location].append(sku)
+    rows: list[_Row] = []
+    safety_rows: list[tuple[str, str, int]] = []
+    for location, skus in sorted(by_location.items()):
+        for part in chunks(sorted(set(skus))):
+            marks = ", ".join([m] * len(part))
+            rows.extend(
+                _Row(*row)
+                for row in raw.fetch(
+                    connection,
+                    "SELECT sku, location, on_hand, in_transit, reserved, reserved_expiry "
+                    f"FROM positions WHERE location = {m} AND sku IN ({marks})",
+                    [location, *part],
+                )
+            )
+            safety_rows.extend(
+                raw.fetch(
+                    connection,
+                    "SELECT location, sku, quantity FROM safety_stock "
+                    f"WHERE location = {m} AND sku IN ({m}, {marks})",
+                    [location, "", *part],
+                )
+            )
+    per_location = {loc: int(q) for loc, sku, q in safety_rows if sku == ""}
+    per_item = {(sku, loc): int(q) for loc, sku, q in safety_rows if sku != ""}
+    safety = SafetyStock(per_location, per_item)
+    stale = [
+        (r.sku, r.location)
+        for r in rows
+        if r.reserved_expiry is not None and r.reserved_expiry <= now
+    ]
+    live = _held_unexpired(connection, stale, now) if stale else {}
+    found = {
+        (r.sku, r.location): Position(
+            r.sku,
+            r.location,
+            int(r.on_hand),
+            int(live.get((r.sku, r.location), r.reserved)),
+            int(r.in_transit),
+            safety.for_key((r.sku, r.location)),
+        )
+        for r in rows
+    }
     for key in keys:
         if key not in found:
-            safety = db.reader.safety(connection, [key[1]]).for_key(key)
-            found[key] = Position(key[0], key[1], 0, 0, 0, safety)
+            found[key] = Position(key[0], key[1], 0, 0, 0, safety.for_key(key))
+    return found
+
+
+def _held_unexpired(connection: Connection, keys: list[Key], now: int) -> dict[Key, int]:
+    """Stock held by unexpired lines, for keys whose stored expiry bound has passed."""
+    m = raw.mark(connection)
+    found: dict[Key, int] = dict.fromkeys(keys, 0)
+    for sku, location in keys:
+        rows = raw.fetch(
+            connection,
+            "SELECT SUM(held) FROM reservation_lines WHERE sku = "
+            f"{m} AND location = {m} AND held > 0 AND "
+            f"(never_expires OR expires_at IS NULL OR expires_at > {m})",
+            [sku, location, now],
+        )
+        found[(sku, location)] = int(rows[0][0] or 0)
     return found
 
 
 def load_reservation(connection: Connection, reservation_id: str) -> Reservation | None:
-    c = t.reservation_lines.c
-    rows = list(
-        connection.execute(
-            select(t.reservation_lines).where(c.reservation_id == reservation_id).order_by(c.sku)
+    m = raw.mark(connection)
+    rows = [
+        _LineRow(*row)
+        for row in raw.fetch(
+            connection,
+            "SELECT sku, location, reserved, released, fulfilled, held, expires_at, "
+            "never_expires, opened_at, channel, reference FROM reservation_lines "
+            f"WHERE reservation_id = {m} AND reserved > 0 ORDER BY sku",
+            [reservation_id],
         )
-    )
-    rows = [row for row in rows if row.reserved > 0]
+    ]
     if not rows:
         return None
     first = rows[0]

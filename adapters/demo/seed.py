@@ -46,6 +46,7 @@ def seed(
     if skus is not None:
         network.products = network.products[:skus]
     save_locations(db, network.locations)
+    save_product_codes(db, network)
     for warehouse in network.warehouses:
         db.set_safety_stock(warehouse.id, 2)
     with db.engines.read.connect() as connection:
@@ -77,6 +78,22 @@ def save_locations(db: Database, locations: list[Location]) -> None:
         updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
         connection.execute(
             statement.on_conflict_do_update(index_elements=["id"], set_=updates), rows
+        )
+
+
+def save_product_codes(db: Database, network: DemoNetwork) -> None:
+    """The catalogue's SKUs and barcodes into the intake's alias table (scanner lookups)."""
+    from adapters.db import intake_tables as it
+
+    rows = [{"kind": "sku", "value": p.sku, "sku": p.sku} for p in network.products]
+    rows += [{"kind": "gtin", "value": p.gtin.zfill(14), "sku": p.sku} for p in network.products]
+    with db.engines.write.begin() as connection:
+        statement = dialect_insert(connection, it.sku_aliases)
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["kind", "value"], set_={"sku": statement.excluded.sku}
+            ),
+            rows,
         )
 
 

@@ -1,0 +1,1 @@
+"""The availability HTTP service (aiohttp); see `adapters.http.app` for how features plug in."""

@@ -1,0 +1,69 @@
+"""Operations routes: health, Prometheus metrics and the OpenAPI document (no key needed)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from adapters.http.auth import public
+from adapters.http.blocking import in_thread
+from adapters.http.keys import DB_KEY, METRICS_KEY
+from adapters.http.openapi import add_route, build_document
+from adapters.http.problems import problem
+from adapters.http.responses import json_response
+from schemas.api import Health
+
+
+@public
+async def healthz(request: web.Request) -> web.Response:
+    """Ready when the database answers."""
+    db = request.config_dict[DB_KEY]
+    try:
+        head = await in_thread(request.app, db.reader.head)
+    except Exception as error:  # the database is down: say so, do not crash
+        return problem(503, "Database unavailable", type(error).__name__)
+    return json_response(
+        Health(status="ok", database=db.engines.dialect, ledger_head=head).model_dump()
+    )
+
+
+@public
+async def metrics(request: web.Request) -> web.Response:
+    body, content_type = request.config_dict[METRICS_KEY].exposition()
+    response = web.Response(body=body)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+@public
+async def openapi(request: web.Request) -> web.Response:
+    return json_response(build_document(request.app))
+
+
+def setup(app: web.Application) -> None:
+    add_route(
+        app,
+        "GET",
+        "/healthz",
+        healthz,
+        summary="Health",
+        tag="operations",
+        responses={200: Health, 503: "Database unavailable"},
+    )
+    add_route(
+        app,
+        "GET",
+        "/metrics",
+        metrics,
+        summary="Prometheus metrics",
+        tag="operations",
+        responses={200: "Prometheus text format"},
+    )
+    add_route(
+        app,
+        "GET",
+        "/openapi.json",
+        openapi,
+        summary="This document",
+        tag="operations",
+        responses={200: "OpenAPI 3.1 document"},
+    )

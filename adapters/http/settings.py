@@ -1,0 +1,48 @@
+"""Service settings: command-line flags and environment variables fill one dataclass."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # largest request body; bigger ones get 413 before they are read
+    max_body_bytes: int = 4 * 1024 * 1024
+    default_ttl_seconds: int = 900
+    max_ttl_seconds: int = 7 * 24 * 3600
+    # how often the sweeper writes releases for expired reservations (0: never)
+    sweep_interval_seconds: float = 30.0
+    # JSON file of channel policies (see docs/api.md); the API can change them at run time
+    channels_file: str | None = None
+    # threads running database calls, so the event loop never waits on the database
+    db_threads: int = 8
+    # verified keys are remembered this long (a revoked key stops working within it)
+    key_cache_seconds: float = 5.0
+    max_batch_skus: int = 1000
+    max_events: int = 5000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        settings = cls(
+            max_body_bytes=_env_int("INVENTORY_MAX_BODY_BYTES", cls.max_body_bytes),
+            default_ttl_seconds=_env_int("INVENTORY_DEFAULT_TTL", cls.default_ttl_seconds),
+            max_ttl_seconds=_env_int("INVENTORY_MAX_TTL", cls.max_ttl_seconds),
+            sweep_interval_seconds=float(
+                os.environ.get("INVENTORY_SWEEP_INTERVAL", cls.sweep_interval_seconds)
+            ),
+            channels_file=os.environ.get("INVENTORY_CHANNELS_FILE"),
+            db_threads=_env_int("INVENTORY_DB_THREADS", cls.db_threads),
+        )
+        for name, value in overrides.items():
+            if value is not None:
+                setattr(settings, name, value)
+        return settings

@@ -1,0 +1,59 @@
+"""The expiry sweeper: writes `reservation_release` events for expired reservations.
+
+Expired holds already stop counting the moment they expire (reads compute that); the sweeper
+makes it a fact in the ledger.  Every server process may run it: its events have fixed ids, so
+two sweepers releasing the same line write it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from adapters.db.reservations import sweep_expired
+from adapters.http.blocking import in_writer
+from adapters.http.keys import DB_KEY, METRICS_KEY, SETTINGS_KEY
+
+log = logging.getLogger("inventory.sweeper")
+
+
+async def sweep_once(app: web.Application) -> int:
+    """Release every expired line now (in batches); the number released."""
+    total = 0
+    while True:
+        released = await in_writer(app, sweep_expired, app[DB_KEY])
+        total += released
+        if released == 0:
+            break
+    if total:
+        app[METRICS_KEY].swept.inc(total)
+    return total
+
+
+async def _loop(app: web.Application, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            released = await sweep_once(app)
+            if released:
+                log.info("released %d expired reservation lines", released)
+        except Exception:  # keep sweeping after a database hiccup
+            log.exception("expiry sweep failed")
+
+
+async def _sweeper(app: web.Application) -> AsyncIterator[None]:
+    interval = app[SETTINGS_KEY].sweep_interval_seconds
+    task = asyncio.create_task(_loop(app, interval)) if interval > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(_sweeper)

@@ -1,0 +1,1 @@
+"""Kafka in and out: the intake consumer, the dead-letter topic and the availability feed."""

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,14 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
+# Debian's Chromium for the staff page's browser tests (idempotent)
+browser:
+	sh scripts/install_browser.sh
+
 demo: install
 	$(BIN)/inventory demo
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
 
 lint: install

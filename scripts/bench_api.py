@@ -107,7 +107,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise SystemExit(f"server at {url} did not start")
 

@@ -106,9 +106,9 @@ def two_servers(pg_url: str) -> Iterator[tuple[list[str], Database]]:
             while True:
                 assert process.poll() is None, process.stderr.read().decode()  # type: ignore[union-attr]
                 try:
-                    if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                    if requests.get(url + "/healthz", timeout=5).status_code == 200:
                         break
-                except requests.ConnectionError:
+                except requests.RequestException:  # not up yet, or slow to answer
                     pass
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.1)

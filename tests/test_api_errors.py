@@ -123,3 +123,16 @@ def test_keys_command(database: Database, capsys) -> None:
     assert "shop" in capsys.readouterr().out
     assert main(["keys", "revoke", "--db", url, token.split("_")[1]]) == 0
     assert KeyStore(database).verify(token) is None
+
+
+def test_demo_keys_are_created_once(database: Database) -> None:
+    from adapters.cli.api_commands import demo_keys
+
+    if database.engines.dialect != "sqlite":
+        return  # the keys file sits beside a SQLite database; PostgreSQL is the same code
+    first = demo_keys(database, "S-BER")
+    again = demo_keys(database, "S-BER")
+    assert first == again and set(first) == {"read", "store", "ingest", "admin"}
+    store = KeyStore(database)
+    assert store.verify(first["store"]).scopes == frozenset({"store:S-BER"})
+    assert len(store.list()) == 4

@@ -58,6 +58,7 @@ FEATURE_MODULES: list[str] = [
     "adapters.http.audit",
     "adapters.http.sweeper",
     "adapters.http.routing",
+    "adapters.http.staff",
 ]
 
 

@@ -12,11 +12,10 @@ from sqlalchemy import select
 from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.http.auth import requires
-from adapters.http.availability import check_name
 from adapters.http.blocking import in_thread
 from adapters.http.keys import DB_KEY, LOCATIONS_KEY
 from adapters.http.openapi import add_route
-from adapters.http.problems import Problem, field_errors
+from adapters.http.problems import Problem, check_name, field_errors
 from adapters.http.responses import json_response
 from inventory.events import format_instant
 from schemas.api import LedgerPage, LedgerQuery, LocationStockPage, StockPageQuery

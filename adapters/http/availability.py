@@ -12,21 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from adapters.http.auth import requires
 from adapters.http.blocking import in_thread
 from adapters.http.channels import resolve
 from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, SETTINGS_KEY
 from adapters.http.openapi import add_route
-from adapters.http.problems import Problem, field_errors, read_body
+from adapters.http.problems import Problem, check_name, field_errors, read_body
 from adapters.http.responses import instant_text, json_response
 from inventory.events import to_micros
 from inventory.projection import Position
 from schemas.api import Availability, AvailabilityQuery, BatchAvailability, BatchRequest
-from schemas.events import Name
-
-NAME = TypeAdapter(Name)
 
 
 @dataclass
@@ -45,13 +42,6 @@ class Scope:
             None if self.distances is None else tuple(sorted(self.distances.items())),
             self.buffer,
         )
-
-
-def check_name(value: str, field: str) -> str:
-    try:
-        return NAME.validate_python(value)
-    except ValidationError as error:
-        raise Problem(422, "Invalid parameter", None, field_errors(error, field)) from None
 
 
 def answer(sku: str, positions: list[Position], scope: Scope, as_of: str) -> dict[str, Any]:

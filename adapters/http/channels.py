@@ -25,7 +25,7 @@ from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import CHANNELS_KEY, LOCATIONS_KEY
 from adapters.http.locations import LocationBook
 from adapters.http.openapi import add_route
-from adapters.http.problems import Problem, field_errors, read_body
+from adapters.http.problems import Problem, check_name, field_errors, read_body
 from adapters.http.responses import json_response
 from schemas.api import ChannelList, ChannelPolicy, ChannelPolicyIn
 
@@ -138,7 +138,7 @@ async def list_channels(request: web.Request) -> web.Response:
 
 @requires("admin")
 async def put_channel(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
+    name = check_name(request.match_info["name"], "name")
     policy = await read_body(request, ChannelPolicyIn)
     await in_writer(request.app, request.config_dict[CHANNELS_KEY].store, name, policy)
     return json_response(ChannelPolicy(name=name, **policy.model_dump()).model_dump())

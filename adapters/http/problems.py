@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from schemas.events import rejections
+from schemas.events import Name, rejections
 
 log = logging.getLogger("inventory.http")
 PROBLEM_TYPE = "application/problem+json"
@@ -72,6 +72,17 @@ def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str
         field = f"{prefix}.{item.field}" if prefix and item.field else (item.field or prefix)
         found.append({"field": field, "reason": item.reason})
     return found
+
+
+NAME = TypeAdapter(Name)
+
+
+def check_name(value: str, field: str) -> str:
+    """An id from a path or query (SKU, location, ...), or a 422 naming `field`."""
+    try:
+        return NAME.validate_python(value)
+    except ValidationError as error:
+        raise Problem(422, "Invalid parameter", None, field_errors(error, field)) from None
 
 
 async def read_json(request: web.Request) -> Any:

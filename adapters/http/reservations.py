@@ -14,13 +14,12 @@ from aiohttp import web
 from adapters.db import reservations as store
 from adapters.db.reservations import Line, Reservation
 from adapters.http.auth import ensure_location, requires
-from adapters.http.availability import check_name
 from adapters.http.batching import BATCHER_KEY, ReserveBatcher
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.channels import resolve
 from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, METRICS_KEY, SETTINGS_KEY
 from adapters.http.openapi import add_route
-from adapters.http.problems import Problem, read_body
+from adapters.http.problems import Problem, check_name, read_body
 from adapters.http.responses import instant_text, json_response
 from schemas.api import FulfilRequest, ReleaseRequest, ReservationOut, ReservationRequest
 

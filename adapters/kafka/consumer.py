@@ -197,7 +197,7 @@ class IntakeConsumer:
         except OperationalError as error:  # database away: read the batch again later
             self._rewind(polled)
             self._wait(f"database unavailable ({error.orig})")
-            return False
+            return True  # work is waiting: the topics are not quiet
         self.totals.add(report)
         if self.on_batch is not None:
             self.on_batch(report)

@@ -1,0 +1,25 @@
+"""The in-store staff tablet page, served at /staff/ by the availability service."""
+
+from __future__ import annotations
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from adapters.http.staff.routes import HERE, asset_version, routes
+from adapters.http.staff.session import Sessions
+from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY, StaffSettings
+
+
+def setup(app: web.Application, settings: StaffSettings | None = None) -> None:
+    settings = settings or StaffSettings.from_env()
+    app[STAFF_SETTINGS_KEY] = settings
+    app[SESSIONS_KEY] = Sessions(settings.session_minutes * 60)
+    environment = aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    environment.globals["refresh_ms"] = settings.refresh_ms
+    environment.globals["asset_version"] = asset_version()
+    app.add_routes(routes())

@@ -1,0 +1,33 @@
+"""Staff page settings (environment variables) and the application keys it adds."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from adapters.http.staff.session import Sessions
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    # a shift: the tablet signs out by itself after this
+    session_minutes: int = 10 * 60
+    # other stores within this distance are listed under "nearby"
+    nearby_radius_km: float = 1000.0
+    # how often the page refreshes its numbers (milliseconds)
+    refresh_ms: int = 1000
+
+    @classmethod
+    def from_env(cls) -> StaffSettings:
+        env = os.environ
+        return cls(
+            session_minutes=int(env.get("INVENTORY_STAFF_SESSION_MINUTES", cls.session_minutes)),
+            nearby_radius_km=float(env.get("INVENTORY_STAFF_NEARBY_KM", cls.nearby_radius_km)),
+            refresh_ms=int(env.get("INVENTORY_STAFF_REFRESH_MS", cls.refresh_ms)),
+        )
+
+
+STAFF_SETTINGS_KEY = web.AppKey("staff_settings", StaffSettings)
+SESSIONS_KEY = web.AppKey("staff_sessions", Sessions)

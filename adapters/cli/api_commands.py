@@ -174,12 +174,15 @@ def serve_demo(db: Database, args: argparse.Namespace) -> int:
     from adapters.http.locations import LocationBook
 
     stores = sorted(p.id for p in LocationBook(db).places().values() if p.kind == "store")
-    store = stores[0] if stores else "STORE"
+    store = "DE-BERLIN" if "DE-BERLIN" in stores else (stores[0] if stores else "STORE")
     keys = demo_keys(db, store)
     print("API keys (Authorization: Bearer <key>):")
     for role, token in keys.items():
         label = f"store:{store}" if role == "store" else role
         print(f"  {label:<24} {token}")
+    base = f"http://{args.host}:{args.port}"
+    print(f"API:        {base}/v1/availability/TRAIL-BLK-42   (spec: {base}/openapi.json)")
+    print(f"staff page: {base}/staff/   (sign in with the store:{store} key above)")
     return run(db, args.host, args.port)
 
 

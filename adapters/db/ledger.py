@@ -449,6 +449,21 @@ LINE_FIELDS = (
     "channel",
     "reference",
 )
+# the ledger columns that make a StockEvent, in its constructor's order
+STOCK_EVENT_FIELDS = (
+    "event_id",
+    "type",
+    "sku",
+    "location",
+    "quantity",
+    "occurred_at",
+    "channel",
+    "reference",
+    "reservation_id",
+    "expires_at",
+    "destination",
+    "reason",
+)
 POSITION_COLUMNS = (
     "sku",
     "location",

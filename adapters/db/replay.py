@@ -17,27 +17,13 @@ from sqlalchemy import Connection, func, select
 from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
-from adapters.db.ledger import chunks, line_row, state_row
+from adapters.db.ledger import STOCK_EVENT_FIELDS, chunks, line_row, state_row
 from inventory.events import EventType, StockEvent
 from inventory.projection import fold_sorted
 from inventory.stock import Key, StockBook, earliest_expiry
 
 Progress = Callable[[int], None]
-_COLUMNS = (
-    "event_id",
-    "type",
-    "sku",
-    "location",
-    "quantity",
-    "occurred_at",
-    "channel",
-    "reference",
-    "reservation_id",
-    "expires_at",
-    "destination",
-    "reason",
-    "position",
-)
+_COLUMNS = (*STOCK_EVENT_FIELDS, "position")
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, case, select
 
 from adapters.db import tables as t
 from adapters.db.database import Database
+from adapters.db.ledger import STOCK_EVENT_FIELDS
 from adapters.reconcile.snapshot import SnapshotError, read_snapshot
 from inventory.events import EventType, StockEvent
 from inventory.reconcile import (
@@ -36,20 +37,7 @@ from inventory.stock import Key
 Progress = Callable[[int], None]
 LOCATION_FILTER_LIMIT = 1000  # larger scopes are filtered in Python, not in an IN list
 _TYPES = {kind.value: kind for kind in EventType}
-_COLUMNS = (
-    "event_id",
-    "type",
-    "sku",
-    "location",
-    "quantity",
-    "occurred_at",
-    "channel",
-    "reference",
-    "reservation_id",
-    "expires_at",
-    "destination",
-    "reason",
-)
+_COLUMNS = STOCK_EVENT_FIELDS
 
 
 @dataclass

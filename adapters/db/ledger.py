@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
@@ -322,15 +322,11 @@ class LedgerRecorder:
     ) -> tuple[dict[Key, StockState], dict[Key, int]]:
         states: dict[Key, StockState] = {}
         last: dict[Key, int] = {}
-        for part in self._parts(connection, keys):
-            where, params = raw.key_filter(connection, t.positions, ["sku", "location"], part)
-            sql = f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions WHERE {where}"
-            if lock:
-                sql += f" ORDER BY sku, location{raw.for_update(connection)}"
-            for row in raw.fetch(connection, sql, params):
-                key = (row[0], row[1])
-                states[key] = StockState(*row[2:9])
-                last[key] = row[9]
+        names = ("sku", "location")
+        for row in raw.rows_by_keys(connection, t.positions, names, keys, POSITION_COLUMNS, lock):
+            key = (row[0], row[1])
+            states[key] = StockState(*row[2:9])
+            last[key] = row[9]
         return states, last
 
     def _later_deltas(self, connection: Connection, key: Key, after: int) -> int:
@@ -343,28 +339,18 @@ class LedgerRecorder:
     def _load_lines(
         self, connection: Connection, keys: list[LineKey]
     ) -> dict[LineKey, ReservationLine]:
-        found: dict[LineKey, ReservationLine] = {}
-        names = ["reservation_id", "sku", "location"]
-        for part in self._parts(connection, keys):
-            where, params = raw.key_filter(connection, t.reservation_lines, names, part)
-            columns = ", ".join(names + list(LINE_FIELDS))
-            sql = f"SELECT {columns} FROM reservation_lines WHERE {where}"
-            for row in raw.fetch(connection, sql, params):
-                found[(row[0], row[1], row[2])] = line_from_tuple(row[3:])
-        return found
+        names = ("reservation_id", "sku", "location")
+        rows = raw.rows_by_keys(
+            connection, t.reservation_lines, names, keys, (*names, *LINE_FIELDS)
+        )
+        return {(row[0], row[1], row[2]): line_from_tuple(row[3:]) for row in rows}
 
     def _load_legs(self, connection: Connection, keys: list[LegKey]) -> dict[LegKey, TransferLeg]:
-        found: dict[LegKey, TransferLeg] = {}
-        names = ["sku", "destination", "reference"]
-        for part in self._parts(connection, keys):
-            where, params = raw.key_filter(connection, t.transfer_legs, names, part)
-            sql = (
-                "SELECT sku, destination, reference, sent, received "
-                f"FROM transfer_legs WHERE {where}"
-            )
-            for row in raw.fetch(connection, sql, params):
-                found[(row[0], row[1], row[2])] = TransferLeg(row[3], row[4])
-        return found
+        names = ("sku", "destination", "reference")
+        rows = raw.rows_by_keys(
+            connection, t.transfer_legs, names, keys, (*names, "sent", "received")
+        )
+        return {(row[0], row[1], row[2]): TransferLeg(row[3], row[4]) for row in rows}
 
     def _save_lines(self, connection: Connection, lines: dict[LineKey, ReservationLine]) -> None:
         names = ("reservation_id", "sku", "location", *LINE_FIELDS, "held")
@@ -378,19 +364,18 @@ class LedgerRecorder:
 
     def _earliest_expiries(self, connection: Connection, keys: list[Key]) -> dict[Key, int | None]:
         """Exact earliest expiry of held lines, so the expiry bound stays tight."""
-        c = t.reservation_lines.c
         found: dict[Key, int | None] = dict.fromkeys(keys)
-        for part in chunks(keys):
-            query = (
-                select(c.sku, c.location, func.min(c.expires_at))
-                .where(
-                    tuple_(c.sku, c.location).in_(list(part)),
-                    c.held > 0,
-                    c.never_expires.is_(False),
-                )
-                .group_by(c.sku, c.location)
-            )
-            for sku, location, expiry in connection.execute(query):
+        rows = raw.rows_by_keys(
+            connection,
+            t.reservation_lines,
+            ("sku", "location"),
+            keys,
+            ("sku", "location", "expires_at"),
+            where="t.held > 0 AND NOT t.never_expires AND t.expires_at IS NOT NULL",
+        )
+        for sku, location, expiry in rows:
+            current = found[(sku, location)]
+            if current is None or expiry < current:
                 found[(sku, location)] = expiry
         return found
 

@@ -173,3 +173,44 @@ def key_filter(
     if len(names) == 1:
         return f"{columns} IN ({placeholders(connection, len(keys))})", params
     return f"{columns} IN ({values(connection, len(keys), len(names))})", params
+
+
+def rows_by_keys(
+    connection: Connection,
+    table: Table,
+    names: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+    columns: Sequence[str],
+    lock: bool = False,
+    where: str = "",
+) -> list[tuple[Any, ...]]:
+    """`columns` of the rows whose `names` equal one of `keys` (and meet the constant
+    condition `where`, written against the table's columns as `t.<name>`).
+
+    SQLite is given the keys as the outer side of a join (it then probes the primary key for
+    each; with `(a, b) IN (VALUES ...)` it scans the whole table instead).  PostgreSQL takes
+    them as arrays; with `lock`, rows are locked in key order.
+    """
+    if not keys:
+        return []
+    if is_postgres(connection):
+        match, params = key_filter(connection, table, names, keys)
+        selected = ", ".join(f"t.{column}" for column in columns)
+        sql = f"SELECT {selected} FROM {table.name} AS t WHERE {match}"
+        if where:
+            sql += f" AND {where}"
+        if lock:
+            sql += f" ORDER BY {', '.join(names)}{for_update(connection)}"
+        return fetch(connection, sql, params)
+    on = " AND ".join(f"t.{name} = k.column{index + 1}" for index, name in enumerate(names))
+    selected = ", ".join(f"t.{column}" for column in columns)
+    found: list[tuple[Any, ...]] = []
+    per_statement = MAX_PARAMETERS // len(names)
+    for start in range(0, len(keys), per_statement):
+        part = keys[start : start + per_statement]
+        sql = (
+            f"SELECT {selected} FROM ({values(connection, len(part), len(names))}) AS k "
+            f"JOIN {table.name} AS t ON {on}"
+        )
+        found.extend(fetch(connection, sql, [value for key in part for value in key]))
+    return found

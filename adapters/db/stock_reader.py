@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select, tuple_
 
+from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from adapters.db.ledger import CHUNK, Clock, chunks, row_event, wall_clock
@@ -108,17 +109,18 @@ class StockReader:
 
     def reserved_at(self, connection: Connection, keys: list[Key], now: int) -> dict[Key, int]:
         """Stock held by unexpired reservation lines, for keys whose expiry bound has passed."""
-        c = t.reservation_lines.c
         found: dict[Key, int] = dict.fromkeys(keys, 0)
-        unexpired = or_(c.never_expires.is_(True), c.expires_at.is_(None), c.expires_at > now)
-        for part in chunks(keys):
-            query = (
-                select(c.sku, c.location, func.sum(c.held))
-                .where(tuple_(c.sku, c.location).in_(list(part)), c.held > 0, unexpired)
-                .group_by(c.sku, c.location)
-            )
-            for sku, location, held in connection.execute(query):
-                found[(sku, location)] = int(held)
+        rows = raw.rows_by_keys(
+            connection,
+            t.reservation_lines,
+            ("sku", "location"),
+            keys,
+            ("sku", "location", "held", "expires_at", "never_expires"),
+            where="t.held > 0",
+        )
+        for sku, location, held, expires_at, never_expires in rows:
+            if never_expires or expires_at is None or expires_at > now:
+                found[(sku, location)] += int(held)
         return found
 
     def safety(self, connection: Connection, locations: Sequence[str]) -> SafetyStock:

@@ -99,20 +99,28 @@ def reserve(
     book a pickup slot); if it raises, nothing is reserved.  With `ttl` (microseconds) the
     reservation expires that long after the instant it is made (`expires_at` is then ignored).
     """
-    with db.engines.write.begin() as connection:
-        return reserve_in(
-            db,
-            connection,
-            reservation_id,
-            location,
-            lines,
-            expires_at,
-            channel,
-            reference,
-            buffer,
-            then,
-            ttl,
-        )
+    try:
+        with db.engines.write.begin() as connection:
+            return reserve_in(
+                db,
+                connection,
+                reservation_id,
+                location,
+                lines,
+                expires_at,
+                channel,
+                reference,
+                buffer,
+                then,
+                ttl,
+            )
+    except ReservationRace:  # rolled back; the other request's reservation stands
+        return ReserveResult("conflict", get_reservation(db, reservation_id))
+
+
+class ReservationRace(Exception):
+    """The same reservation id was committed meanwhile for other positions (whose locks this
+    request did not hold): this request must not add lines to it."""
 
 
 def reserve_in(
@@ -165,6 +173,8 @@ def reserve_in(
         for line in wanted
     ]
     appended = db.ledger.append_in(connection, events)
+    if appended.count("accepted") != len(events):
+        raise ReservationRace(reservation_id)
     if then is not None:
         then(connection, now)
     return ReserveResult("created", load_reservation(connection, reservation_id), append=appended)

@@ -212,5 +212,7 @@ def rows_by_keys(
             f"SELECT {selected} FROM ({values(connection, len(part), len(names))}) AS k "
             f"JOIN {table.name} AS t ON {on}"
         )
+        if where:
+            sql += f" WHERE {where}"
         found.extend(fetch(connection, sql, [value for key in part for value in key]))
     return found

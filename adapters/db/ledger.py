@@ -99,26 +99,6 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def event_row(event: StockEvent, recorded_at: int) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "type": event.type.value,
-        "sku": event.sku,
-        "location": event.location,
-        "quantity": event.quantity,
-        "occurred_at": event.occurred_at,
-        "on_hand_delta": event.on_hand_delta,
-        "channel": event.channel,
-        "reference": event.reference,
-        "reservation_id": event.reservation_id,
-        "expires_at": event.expires_at,
-        "destination": event.destination,
-        "reason": event.reason,
-        "content_hash": event.content_hash(),
-        "recorded_at": recorded_at,
-    }
-
-
 def row_event(row: Any) -> StockEvent:
     return StockEvent(
         event_id=row.event_id,
@@ -520,19 +500,6 @@ def line_from_tuple(values: Sequence[Any]) -> ReservationLine:
     )
 
 
-def line_from_row(row: Any) -> ReservationLine:
-    return ReservationLine(
-        reserved=row.reserved,
-        released=row.released,
-        fulfilled=row.fulfilled,
-        expires_at=row.expires_at,
-        never_expires=bool(row.never_expires),
-        opened_at=row.opened_at,
-        channel=row.channel,
-        reference=row.reference,
-    )
-
-
 def line_row(key: LineKey, line: ReservationLine) -> dict[str, Any]:
     return {
         "reservation_id": key[0],
@@ -552,8 +519,8 @@ def line_row(key: LineKey, line: ReservationLine) -> dict[str, Any]:
 
 def state_row(key: Key, state: StockState, last_position: int) -> dict[str, Any]:
     return {
-        "k_sku": key[0],
-        "k_location": key[1],
+        "sku": key[0],
+        "location": key[1],
         "on_hand": state.on_hand,
         "count_at": state.count_at,
         "count_event_id": state.count_event_id,

@@ -108,7 +108,7 @@ def rebuild(engines: Engines, progress: Progress | None = None) -> Replayed:
             connection.execute(table.delete())
         book = replayed.book
         state_rows = [
-            {**_plain(state_row(key, state, replayed.last_positions.get(key, 0)))}
+            state_row(key, state, replayed.last_positions.get(key, 0))
             for key, state in book.stock.items()
         ]
         for part in chunks(state_rows, 5000):
@@ -129,14 +129,6 @@ def rebuild(engines: Engines, progress: Progress | None = None) -> Replayed:
         for part in chunks(leg_rows, 5000):
             connection.execute(t.transfer_legs.insert(), list(part))
     return replayed
-
-
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    """A position row for INSERT (state_row names the key for UPDATE ... WHERE)."""
-    out = dict(row)
-    out["sku"] = out.pop("k_sku")
-    out["location"] = out.pop("k_location")
-    return out
 
 
 @dataclass(frozen=True)

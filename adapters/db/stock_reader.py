@@ -8,9 +8,9 @@ Current stock comes from the projection tables; reserved is exact at the moment 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, func, or_, select, tuple_
+from sqlalchemy import Connection, func, or_, select
 
 from adapters.db import raw
 from adapters.db import tables as t
@@ -19,6 +19,17 @@ from adapters.db.ledger import CHUNK, Clock, chunks, row_event, wall_clock
 from inventory.events import StockEvent
 from inventory.projection import Position, SafetyStock, project
 from inventory.stock import Key
+
+_READ_COLUMNS = ("sku", "location", "on_hand", "in_transit", "reserved", "reserved_expiry")
+
+
+class _PositionRow(NamedTuple):
+    sku: str
+    location: str
+    on_hand: int
+    in_transit: int
+    reserved: int
+    reserved_expiry: int | None
 
 
 class StockReader:
@@ -62,24 +73,11 @@ class StockReader:
         c = t.positions.c
         columns = [c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry]
         if keys is not None:
-            rows: list[Any] = []
-            wanted = set(keys)
-            skus, places = sorted({k[0] for k in wanted}), sorted({k[1] for k in wanted})
-            if len(skus) * len(places) <= 4 * len(wanted):
-                # a grid of keys (a cart's SKUs at many stores): `sku IN .. AND location IN ..`
-                # walks the primary key, where SQLite scans the table for a row-value IN
-                for sku_part in chunks(skus):
-                    for place_part in chunks(places):
-                        query = select(*columns).where(
-                            c.sku.in_(list(sku_part)), c.location.in_(list(place_part))
-                        )
-                        found = connection.execute(query)
-                        rows.extend(r for r in found if (r.sku, r.location) in wanted)
-                return sorted(rows, key=lambda row: (row.sku, row.location))
-            for part in chunks(list(keys)):
-                query = select(*columns).where(tuple_(c.sku, c.location).in_(list(part)))
-                rows.extend(connection.execute(query))
-            return sorted(rows, key=lambda row: (row.sku, row.location))
+            unique = list(dict.fromkeys(keys))
+            found = raw.rows_by_keys(
+                connection, t.positions, ("sku", "location"), unique, _READ_COLUMNS
+            )
+            return sorted((_PositionRow(*row) for row in found), key=lambda r: (r.sku, r.location))
         query = select(*columns).order_by(c.sku, c.location)
         if sku is not None:
             query = query.where(c.sku == sku)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import Connection, delete, select, tuple_
+from sqlalchemy import Connection, delete, select
 
 from adapters.db import intake_tables as it
+from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.ledger import AppendResult, chunks
 from inventory.events import format_instant
@@ -45,6 +46,27 @@ def attach_outbox(db: Any, env: Mapping[str, str] | None = None) -> bool:
     return True
 
 
+_COLUMNS = (
+    "sku",
+    "location",
+    "on_hand",
+    "in_transit",
+    "reserved",
+    "reserved_expiry",
+    "last_position",
+)
+
+
+class _Row(NamedTuple):
+    sku: str
+    location: str
+    on_hand: int
+    in_transit: int
+    reserved: int
+    reserved_expiry: int | None
+    last_position: int
+
+
 class OutboxListener:
     """Writes one outbox row per position whose stock a ledger append changed."""
 
@@ -57,17 +79,12 @@ class OutboxListener:
         now = self.db.ledger.clock()
         rows = []
         for part in chunks(sorted(result.changed)):
-            c = t.positions.c
-            query = select(
-                c.sku,
-                c.location,
-                c.on_hand,
-                c.in_transit,
-                c.reserved,
-                c.reserved_expiry,
-                c.last_position,
-            ).where(tuple_(c.sku, c.location).in_(list(part)))
-            found = list(connection.execute(query))
+            found = [
+                _Row(*row)
+                for row in raw.rows_by_keys(
+                    connection, t.positions, ("sku", "location"), list(part), _COLUMNS
+                )
+            ]
             last = {(r.sku, r.location): r.last_position for r in found}
             for position in self.db.reader.to_positions(connection, found, now):
                 rows.append(

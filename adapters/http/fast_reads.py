@@ -4,13 +4,13 @@ A storefront asks thousands of times a minute; SQLAlchemy's per-statement overhe
 than the lookups themselves.  These are the same reads as `StockReader.positions` (expired
 reservations taken off at the instant of reading, safety stock applied), in plain SQL.
 
-On SQLite answers are also remembered per SKU, and never served stale: an entry is dropped as
-soon as the database changes (any commit by any process moves `PRAGMA data_version`, read on
-one watcher connection) or a reservation among its positions expires.  A repeated question then
-costs one pragma instead of the queries, so the service answers single lookups on the event
-loop itself (less work than a hop to the thread pool).  Each thread reads on its own read-only
-connection (WAL readers never wait for the writer).  On PostgreSQL every lookup is a query on
-a pooled connection, run on the thread pool.
+Answers are also remembered per SKU, and never served stale: an entry is dropped as soon as
+the database changes, or a reservation among its positions expires.  On SQLite any commit by
+any process moves `PRAGMA data_version` (read on one watcher connection); a repeated question
+then costs one pragma instead of the queries, so the service answers single lookups on the
+event loop itself.  Each thread reads on its own read-only connection (WAL readers never wait
+for the writer).  On PostgreSQL the change counter is the current snapshot (one short query),
+and each thread of the pool reads on its own autocommit connection.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from sqlalchemy.engine import make_url
 
 from adapters.db.engine import Engines
@@ -49,11 +50,11 @@ class FastReads:
         self.sqlite = engines.dialect == "sqlite"
         self.mark = "?" if self.sqlite else "%s"
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []
+        self._opened: list[Any] = []  # every thread's connection, closed together
         self._lock = threading.Lock()
         self._path = make_url(engines.url).database if self.sqlite else None
         self._cache: dict[Key, tuple[int, Remembered]] = {}
-        self._version: int | None = None
+        self._version: Any = None  # SQLite's data_version, or PostgreSQL's snapshot
         self._watcher: sqlite3.Connection | None = None
 
     @property
@@ -75,15 +76,29 @@ class FastReads:
             self._opened.append(connection)
         return connection
 
+    def _postgres(self) -> psycopg.Connection[Any]:
+        """This thread's own autocommit connection: a lookup costs its queries' round trips
+        only (no pool check-out, ping, BEGIN or ROLLBACK around them)."""
+        connection = getattr(self._local, "postgres", None)
+        if connection is None or connection.closed:
+            url = make_url(self.engines.url).set(drivername="postgresql")
+            connection = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._local.postgres = connection
+            with self._lock:
+                self._opened.append(connection)
+        return connection
+
     def _sqlite(self) -> sqlite3.Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self._connect()
         return connection
 
-    def _current_version(self) -> int:
+    def _current_version(self) -> Any:
         """The database's change counter as one watcher connection sees it; clears the cache
         when it moved."""
+        if not self.sqlite:
+            return self._postgres_version()
         with self._lock:
             if self._watcher is None:
                 self._watcher = sqlite3.connect(
@@ -98,6 +113,20 @@ class FastReads:
                 self._version = version
             return version
 
+    def _postgres_version(self) -> str:
+        """PostgreSQL's current snapshot (xmin:xmax:in-progress ids) as text.  Two equal
+        snapshots see exactly the same committed data (xmax only grows, and every commit takes
+        an id out of the in-progress list), so while it stays the same remembered answers hold;
+        any write transaction anywhere in the cluster moves it."""
+        with self.cursor() as cursor:
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            version = str(cursor.fetchone()[0])
+        with self._lock:
+            if version != self._version:
+                self._cache.clear()
+                self._version = version
+        return version
+
     @contextmanager
     def cursor(self) -> Iterator[Any]:
         if self.sqlite:
@@ -107,15 +136,14 @@ class FastReads:
             finally:
                 local.close()
             return
-        connection = self.engines.read.raw_connection()
+        connection = self._postgres()
         try:
-            cursor = connection.cursor()
-            try:
+            with connection.cursor() as cursor:
                 yield cursor
-            finally:
-                cursor.close()
-        finally:
-            connection.close()  # back to the pool (rolled back there)
+        except psycopg.OperationalError:
+            self._local.postgres = None  # the server went away: the next lookup reconnects
+            connection.close()
+            raise
 
     def _in(self, count: int) -> str:
         return ", ".join([self.mark] * count)
@@ -125,10 +153,6 @@ class FastReads:
     ) -> dict[str, list[Position]]:
         """Each SKU's positions (at `locations`, else wherever one exists); with `fill` every
         SKU at every given location, zeros where none exists."""
-        if not self.sqlite:
-            return {
-                sku: found for sku, (found, _) in self._read(skus, locations, now, fill).items()
-            }
         version = self._current_version()
         places = None if locations is None else tuple(locations)
         result: dict[str, list[Position]] = {}

@@ -19,9 +19,9 @@ from sqlalchemy import Connection, func, select
 from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.database import Database
-from adapters.db.ledger import AppendResult, chunks
+from adapters.db.ledger import AppendResult
 from inventory.events import EventType, StockEvent
-from inventory.projection import Position, SafetyStock
+from inventory.projection import Position
 from inventory.stock import Key
 
 
@@ -187,15 +187,6 @@ def _repeated(existing: Reservation, location: str, wanted: list[Line]) -> Reser
     return ReserveResult("existing" if same else "conflict", existing)
 
 
-class _Row(NamedTuple):
-    sku: str
-    location: str
-    on_hand: int
-    in_transit: int
-    reserved: int
-    reserved_expiry: int | None
-
-
 class _LineRow(NamedTuple):
     sku: str
     location: str
@@ -213,75 +204,15 @@ class _LineRow(NamedTuple):
 def positions_in(
     db: Database, connection: Connection, keys: list[Key], now: int
 ) -> dict[Key, Position]:
-    """Positions read on the writer's own connection (inside its locks).
-
-    Plain SQL to the driver: this runs inside every reservation's critical section.
-    """
-    m = raw.mark(connection)
-    by_location: dict[str, list[str]] = defaultdict(list)
-    for sku, location in keys:
-        by_location[location].append(sku)
-    rows: list[_Row] = []
-    safety_rows: list[tuple[str, str, int]] = []
-    for location, skus in sorted(by_location.items()):
-        for part in chunks(sorted(set(skus))):
-            marks = ", ".join([m] * len(part))
-            rows.extend(
-                _Row(*row)
-                for row in raw.fetch(
-                    connection,
-                    "SELECT sku, location, on_hand, in_transit, reserved, reserved_expiry "
-                    f"FROM positions WHERE location = {m} AND sku IN ({marks})",
-                    [location, *part],
-                )
-            )
-            safety_rows.extend(
-                raw.fetch(
-                    connection,
-                    "SELECT location, sku, quantity FROM safety_stock "
-                    f"WHERE location = {m} AND sku IN ({m}, {marks})",
-                    [location, "", *part],
-                )
-            )
-    per_location = {loc: int(q) for loc, sku, q in safety_rows if sku == ""}
-    per_item = {(sku, loc): int(q) for loc, sku, q in safety_rows if sku != ""}
-    safety = SafetyStock(per_location, per_item)
-    stale = [
-        (r.sku, r.location)
-        for r in rows
-        if r.reserved_expiry is not None and r.reserved_expiry <= now
-    ]
-    live = _held_unexpired(connection, stale, now) if stale else {}
-    found = {
-        (r.sku, r.location): Position(
-            r.sku,
-            r.location,
-            int(r.on_hand),
-            int(live.get((r.sku, r.location), r.reserved)),
-            int(r.in_transit),
-            safety.for_key((r.sku, r.location)),
+    """Positions read on the writer's own connection (inside its locks); zeros where none."""
+    found = {(p.sku, p.location): p for p in db.reader.positions_in(connection, keys, now)}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        safety = db.reader.safety(
+            connection, sorted({k[1] for k in missing}), sorted({k[0] for k in missing})
         )
-        for r in rows
-    }
-    for key in keys:
-        if key not in found:
+        for key in missing:
             found[key] = Position(key[0], key[1], 0, 0, 0, safety.for_key(key))
-    return found
-
-
-def _held_unexpired(connection: Connection, keys: list[Key], now: int) -> dict[Key, int]:
-    """Stock held by unexpired lines, for keys whose stored expiry bound has passed."""
-    m = raw.mark(connection)
-    found: dict[Key, int] = dict.fromkeys(keys, 0)
-    for sku, location in keys:
-        rows = raw.fetch(
-            connection,
-            "SELECT SUM(held) FROM reservation_lines WHERE sku = "
-            f"{m} AND location = {m} AND held > 0 AND "
-            f"(never_expires OR expires_at IS NULL OR expires_at > {m})",
-            [sku, location, now],
-        )
-        found[(sku, location)] = int(rows[0][0] or 0)
     return found
 
 

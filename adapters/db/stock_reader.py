@@ -49,8 +49,17 @@ class StockReader:
         """Positions by exact keys, or every position of a SKU and/or location."""
         instant = self.clock() if now is None else now
         with self.engines.read.connect() as connection:
-            rows = self._rows(connection, keys, sku, location)
+            if keys is not None:
+                return self.positions_in(connection, keys, instant)
+            rows = self._rows(connection, None, sku, location)
             return self.to_positions(connection, rows, instant)
+
+    def positions_in(self, connection: Connection, keys: Sequence[Key], now: int) -> list[Position]:
+        """Positions of exact keys read on the caller's connection (e.g. a writer inside its
+        locks); safety stock is read for those SKUs only."""
+        rows = self._rows(connection, keys, None, None)
+        skus = sorted({key[0] for key in keys})
+        return self.to_positions(connection, rows, now, skus if len(skus) <= CHUNK else None)
 
     def position(self, sku: str, location: str, now: int | None = None) -> Position:
         found = self.positions([(sku, location)], now=now)
@@ -85,14 +94,16 @@ class StockReader:
             query = query.where(c.location == location)
         return list(connection.execute(query))
 
-    def to_positions(self, connection: Connection, rows: list[Any], now: int) -> list[Position]:
+    def to_positions(
+        self, connection: Connection, rows: list[Any], now: int, skus: list[str] | None = None
+    ) -> list[Position]:
         stale = [
             (r.sku, r.location)
             for r in rows
             if r.reserved_expiry is not None and r.reserved_expiry <= now
         ]
         live = self.reserved_at(connection, stale, now) if stale else {}
-        safety = self.safety(connection, sorted({row.location for row in rows}))
+        safety = self.safety(connection, sorted({row.location for row in rows}), skus)
         return [
             Position(
                 row.sku,
@@ -121,16 +132,25 @@ class StockReader:
                 found[(sku, location)] += int(held)
         return found
 
-    def safety(self, connection: Connection, locations: Sequence[str]) -> SafetyStock:
-        c = t.safety_stock.c
+    def safety(
+        self, connection: Connection, locations: Sequence[str], skus: Sequence[str] | None = None
+    ) -> SafetyStock:
+        """Safety stock at the locations; with `skus`, only the rows that can apply to them."""
         per_location: dict[str, int] = {}
         per_item: dict[Key, int] = {}
+        only = [] if skus is None else ["", *skus]
         for part in chunks(list(locations), CHUNK):
-            for row in connection.execute(select(t.safety_stock).where(c.location.in_(part))):
-                if row.sku == "":
-                    per_location[row.location] = row.quantity
+            sql = (
+                "SELECT location, sku, quantity FROM safety_stock "
+                f"WHERE location IN ({raw.placeholders(connection, len(part))})"
+            )
+            if only:
+                sql += f" AND sku IN ({raw.placeholders(connection, len(only))})"
+            for location, sku, quantity in raw.fetch(connection, sql, [*part, *only]):
+                if sku == "":
+                    per_location[location] = int(quantity)
                 else:
-                    per_item[(row.sku, row.location)] = row.quantity
+                    per_item[(sku, location)] = int(quantity)
         return SafetyStock(per_location, per_item)
 
     # -- the past -----------------------------------------------------------------------------

@@ -45,6 +45,12 @@ RESERVATION_TYPES = frozenset(
 )
 TRANSFER_TYPES = frozenset({EventType.TRANSFER_OUT, EventType.TRANSFER_IN})
 
+# The canonical order for folding, as the names of the keys a query sorts by: event time; at one
+# instant deltas before counts (deltas at the instant of a count are inside that count, so they
+# fold before it); then event_id (among counts at one instant the greatest wins).
+# `StockEvent.order_key` is this order in memory; the ledger's queries build ORDER BY from it.
+CANONICAL_ORDER = ("occurred_at", "is_count", "event_id")
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -100,11 +106,7 @@ class StockEvent:
         return self.type is EventType.COUNT
 
     def order_key(self) -> tuple[int, int, str]:
-        """Canonical order for folding: by event time; at one instant deltas before counts.
-
-        Deltas at the same instant as a count are inside that count, so they must be folded
-        before it; among counts at one instant the greatest event_id wins.
-        """
+        """Canonical order for folding (see `CANONICAL_ORDER`)."""
         return (self.occurred_at, 1 if self.is_count else 0, self.event_id)
 
     def content(self) -> dict[str, object]:

@@ -37,15 +37,13 @@ class Position:
     def available(self) -> int:
         return max(0, self.on_hand - self.reserved - self.safety_stock)
 
+    def sellable(self, buffer: int = 0) -> int:
+        """What a channel may sell here: available less the channel's buffer, never below 0."""
+        return sellable(self.available, buffer)
+
     @property
     def flags(self) -> list[str]:
-        """Positions reality disagrees with are shown, never hidden."""
-        found = []
-        if self.on_hand < 0:
-            found.append("negative_on_hand")
-        if self.reserved > max(self.on_hand, 0):
-            found.append("reserved_exceeds_on_hand")
-        return found
+        return position_flags(self.on_hand, self.reserved)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -62,6 +60,26 @@ class Position:
     def visible(self) -> tuple[int, int, int]:
         """What two projections must agree on."""
         return (self.on_hand, self.reserved, self.in_transit)
+
+
+NEGATIVE_ON_HAND = "negative_on_hand"
+RESERVED_EXCEEDS_ON_HAND = "reserved_exceeds_on_hand"
+
+
+def position_flags(on_hand: int, reserved: int) -> list[str]:
+    """Positions reality disagrees with are shown, never hidden: on hand below zero, or more
+    reserved than is on hand.  (Reconcile applies the same rule to a counted quantity.)"""
+    found = []
+    if on_hand < 0:
+        found.append(NEGATIVE_ON_HAND)
+    if reserved > max(on_hand, 0):
+        found.append(RESERVED_EXCEEDS_ON_HAND)
+    return found
+
+
+def sellable(available: int, buffer: int) -> int:
+    """A channel's buffer is held back on top of safety stock; nothing sells below zero."""
+    return max(0, available - buffer)
 
 
 class SafetyStock:

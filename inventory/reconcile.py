@@ -27,7 +27,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from inventory.events import ON_HAND_SIGN, EventType, StockEvent
-from inventory.projection import fold_sorted
+from inventory.projection import (
+    NEGATIVE_ON_HAND,
+    RESERVED_EXCEEDS_ON_HAND,
+    fold_sorted,
+    position_flags,
+)
 from inventory.stock import Key
 
 NO_CHANNEL = "(none)"
@@ -43,8 +48,8 @@ class Kind(StrEnum):
 
 
 class Flag(StrEnum):
-    NEGATIVE_ON_HAND = "negative_on_hand"
-    RESERVED_EXCEEDS_ON_HAND = "reserved_exceeds_on_hand"
+    NEGATIVE_ON_HAND = NEGATIVE_ON_HAND
+    RESERVED_EXCEEDS_ON_HAND = RESERVED_EXCEEDS_ON_HAND
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +93,12 @@ def classify(counted: int | None, ledger: int, known: bool) -> Kind:
 
 
 def flags_for(counted: int | None, ledger: int, reserved: int) -> tuple[Flag, ...]:
-    found = []
-    if ledger < 0 or (counted is not None and counted < 0):
-        found.append(Flag.NEGATIVE_ON_HAND)
+    """The position flags (`position_flags`) of the ledger's on hand and of the count."""
     truth = ledger if counted is None else counted
-    if reserved > max(truth, 0):
-        found.append(Flag.RESERVED_EXCEEDS_ON_HAND)
-    return tuple(found)
+    found = set(position_flags(truth, reserved))
+    if ledger < 0:
+        found.add(NEGATIVE_ON_HAND)
+    return tuple(flag for flag in Flag if flag.value in found)
 
 
 def judge(

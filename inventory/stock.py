@@ -75,13 +75,29 @@ class ReservationLine:
     @property
     def expiry(self) -> int | None:
         """Latest expiry of the line's reservations; None when one of them never expires."""
-        return None if self.never_expires else self.expires_at
+        return line_expiry(self.expires_at, self.never_expires)
 
     def holds_at(self, instant: int) -> int:
-        expiry = self.expiry
-        if expiry is not None and expiry <= instant:
-            return 0
-        return self.held
+        return holds_at(self.held, self.expiry, instant)
+
+
+def line_expiry(expires_at: int | None, never_expires: bool) -> int | None:
+    """When a reservation line stops holding: its latest expiry, or None (never) when one of
+    its reservations has no expiry.  Readers of stored lines pass the stored columns."""
+    return None if never_expires else expires_at
+
+
+def has_expired(expiry: int | None, instant: int) -> bool:
+    """A hold has lapsed at `instant` once its expiry is at or before it (None never lapses)."""
+    return expiry is not None and expiry <= instant
+
+
+def holds_at(held: int, expiry: int | None, instant: int) -> int:
+    """What a line holds at `instant`: everything until it expires, nothing from then on.
+
+    The one rule for expiry: the projection, every stock read, the sweep and the staff page's
+    list of holds all ask it."""
+    return 0 if has_expired(expiry, instant) else held
 
 
 @dataclass(slots=True)
@@ -249,5 +265,10 @@ def _apply_to_leg(book: StockBook, event: StockEvent) -> None:
 
 def earliest_expiry(lines: Iterable[ReservationLine]) -> int | None:
     """The exact earliest expiry among lines that still hold stock (for refreshing the bound)."""
-    expiries = [line.expiry for line in lines if line.held and line.expiry is not None]
-    return min((e for e in expiries if e is not None), default=None)
+    return earliest_of((line.held, line.expiry) for line in lines)
+
+
+def earliest_of(held_and_expiry: Iterable[tuple[int, int | None]]) -> int | None:
+    """The earliest expiry among (held, expiry) pairs that still hold stock: until then a
+    position's stored `reserved` is exact without looking at its lines."""
+    return min((e for held, e in held_and_expiry if held and e is not None), default=None)

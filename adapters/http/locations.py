@@ -12,13 +12,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
 from sqlalchemy import select
 
 from adapters.db import tables as t
 from adapters.db.database import Database
-
-EARTH_KM = 6371.0088
+from inventory.geo import geodesic_km, haversine_km
 
 
 @dataclass(frozen=True)
@@ -29,13 +27,6 @@ class Place:
     lon: float
     ship_enabled: bool
     pickup_enabled: bool
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 class LocationBook:
@@ -82,7 +73,7 @@ class LocationBook:
             # haversine errs by < 0.6 %; geodesic decides at the edge and gives the figure
             if haversine_km(lat, lon, place.lat, place.lon) > radius_km * 1.01:
                 continue
-            km = geodesic((lat, lon), (place.lat, place.lon)).km
+            km = geodesic_km(lat, lon, place.lat, place.lon)
             if km <= radius_km:
                 found.append((place.id, round(km, 3)))
         return sorted(found, key=lambda item: (item[1], item[0]))

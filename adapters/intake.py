@@ -1,20 +1,23 @@
-"""Intake of contract events from JSON Lines (files, HTTP bodies): parse, validate, append.
+"""Intake of contract events from JSON Lines (files, standard input): parse, then ingest.
 
-Each line is one event.  Invalid lines are rejected with their line number, field and reason;
-the valid ones are appended in batches, each batch in one transaction.
+Each line is one event.  Lines are parsed here and handed in batches to the ingest use case
+(`inventory.services.ingest`), the one path every write takes; each batch is one transaction.
+The report names every refused line with its number, field and reason, and says how many
+lines were committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
 import orjson
 
 from adapters.db.database import Database
-from inventory.events import StockEvent
-from schemas.events import Rejection, parse_event
+from inventory.ledger import CONFLICT, NOT_APPLIED, FieldError
+from inventory.services.ingest import Item, Refused, ingest
+from schemas.events import parse_item
 
 BATCH = 2000
 
@@ -24,7 +27,7 @@ class RejectedLine:
     line: int
     event_id: str | None
     status: str  # rejected or conflict
-    reasons: list[Rejection]
+    reasons: list[FieldError]
 
 
 @dataclass
@@ -35,7 +38,7 @@ class IngestReport:
 
     @property
     def conflicts(self) -> int:
-        return sum(1 for r in self.rejected if r.status == "conflict")
+        return sum(1 for r in self.rejected if r.status in (CONFLICT, NOT_APPLIED))
 
     def summary(self) -> dict[str, int]:
         return {
@@ -46,38 +49,21 @@ class IngestReport:
         }
 
 
-def decode_lines(lines: Iterable[bytes | str]) -> Iterator[tuple[int, StockEvent | RejectedLine]]:
-    """(line number, event or rejection) for each non-blank line."""
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            value = orjson.loads(raw)
-        except orjson.JSONDecodeError as error:
-            reason = Rejection(field="", reason=f"not valid JSON: {error}")
-            yield number, RejectedLine(number, None, "rejected", [reason])
-            continue
-        parsed = parse_event(value)
-        if isinstance(parsed, StockEvent):
-            yield number, parsed
-        else:
-            event_id = value.get("event_id") if isinstance(value, dict) else None
-            yield (
-                number,
-                RejectedLine(
-                    number, event_id if isinstance(event_id, str) else None, "rejected", parsed
-                ),
-            )
+def decode_line(raw: bytes | str) -> Item:
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        return Refused([FieldError("", f"not valid JSON: {error}")])
+    return parse_item(value)
 
 
 def ingest_lines(db: Database, lines: Iterable[bytes | str], batch: int = BATCH) -> IngestReport:
     report = IngestReport()
-    pending: list[tuple[int, StockEvent]] = []
-    for number, item in decode_lines(lines):
-        if isinstance(item, RejectedLine):
-            report.rejected.append(item)
+    pending: list[tuple[int, Item]] = []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        pending.append((number, item))
+        pending.append((number, decode_line(raw)))
         if len(pending) >= batch:
             _flush(db, pending, report)
             pending = []
@@ -86,16 +72,16 @@ def ingest_lines(db: Database, lines: Iterable[bytes | str], batch: int = BATCH)
     return report
 
 
-def _flush(db: Database, pending: list[tuple[int, StockEvent]], report: IngestReport) -> None:
-    result = db.ledger.append([event for _, event in pending])
-    for (number, event), outcome in zip(pending, result.outcomes, strict=True):
+def _flush(db: Database, pending: list[tuple[int, Item]], report: IngestReport) -> None:
+    result = ingest(db.unit_of_work, [item for _, item in pending])
+    for (number, _), outcome in zip(pending, result.outcomes, strict=True):
         if outcome.status == "accepted":
             report.accepted += 1
         elif outcome.status == "duplicate":
             report.duplicate += 1
         else:
-            reason = Rejection(field="event_id", reason=outcome.reason or "conflict")
-            report.rejected.append(RejectedLine(number, event.event_id, "conflict", [reason]))
+            reasons = outcome.errors or [FieldError("event_id", outcome.reason or outcome.status)]
+            report.rejected.append(RejectedLine(number, outcome.event_id, outcome.status, reasons))
 
 
 def ingest_file(db: Database, stream: IO[bytes], batch: int = BATCH) -> IngestReport:

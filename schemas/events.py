@@ -23,6 +23,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from inventory.events import EventType, StockEvent, to_micros
+from inventory.ledger import FieldError
+from inventory.services.ingest import Refused
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 MAX_QUANTITY = 1_000_000_000
@@ -215,3 +217,15 @@ def parse_event(raw: Any) -> StockEvent | list[Rejection]:
         return StockEventIn.model_validate(raw).to_domain()
     except ValidationError as error:
         return rejections(error)
+
+
+def parse_item(raw: Any) -> StockEvent | Refused:
+    """What the ingest use case takes: the event, or its refusal with the fields named."""
+    parsed = parse_event(raw)
+    if isinstance(parsed, StockEvent):
+        return parsed
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    return Refused(
+        [FieldError(r.field, r.reason) for r in parsed],
+        event_id if isinstance(event_id, str) else None,
+    )

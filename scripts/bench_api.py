@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from adapters.db.database import Database  # noqa: E402
-from adapters.db.reservations import sweep_expired  # noqa: E402
 from adapters.demo import seed  # noqa: E402
 from adapters.http.auth import KeyStore  # noqa: E402
 from inventory.events import EventType, StockEvent  # noqa: E402
+from inventory.services.reservations import sweep  # noqa: E402
 
 SERVE = "import sys; from adapters.cli import main; sys.exit(main(sys.argv[1:]))"
 BARE = """
@@ -177,7 +177,7 @@ def main() -> int:
     ingest_key = keys.create("bench ingest", ["ingest"])
     skus = [p.sku for p in report.network.products]
     stocked = stocked_pairs(db, [w.id for w in report.network.warehouses])
-    while sweep_expired(db):  # what a running server's sweeper would have done already
+    while sweep(db.unit_of_work):  # what a running server's sweeper would have done already
         pass
     api_port, bare_port = free_port(), free_port()
     env = dict(os.environ)  # the expiry sweeper runs, as in production

@@ -61,14 +61,15 @@ def test_last_unit_from_100_threads_without_the_server(database: Database) -> No
     """The database alone keeps the promise (no in-process queue): 100 threads, one unit."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from adapters.db.reservations import Line, reserve
     from inventory.events import EventType, StockEvent
+    from inventory.reservations import Line
+    from inventory.services.reservations import reserve
 
     add_places(database)
     database.ledger.append([StockEvent("r", EventType.RECEIPT, "LAST", "S-BER", 1, 1)])
 
     def one(index: int) -> str:
-        return reserve(database, f"t{index}", "S-BER", [Line("LAST", 1)], None).status
+        return reserve(database.unit_of_work, f"t{index}", "S-BER", [Line("LAST", 1)], None).status
 
     with ThreadPoolExecutor(16) as pool:
         outcome = Counter(pool.map(one, range(100)))

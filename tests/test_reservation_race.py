@@ -8,9 +8,10 @@ hidden; the ledger's unique event ids must then turn the second request into a c
 
 from __future__ import annotations
 
-import adapters.db.reservations as reservations
-from adapters.db.reservations import Line, reserve
+import adapters.db.uow as reservations
 from inventory.events import EventType, StockEvent
+from inventory.reservations import Line
+from inventory.services.reservations import reserve
 
 
 def test_same_id_at_another_location_conflicts_and_changes_nothing(database, clock, monkeypatch):
@@ -20,7 +21,7 @@ def test_same_id_at_another_location_conflicts_and_changes_nothing(database, clo
             StockEvent("r-b", EventType.RECEIPT, "SKU", "B", 5, clock.now - 1),
         ]
     )
-    assert reserve(database, "R1", "A", [Line("SKU", 2)], None).status == "created"
+    assert reserve(database.unit_of_work, "R1", "A", [Line("SKU", 2)], None).status == "created"
     real = reservations.load_reservation
     calls = {"n": 0}
 
@@ -29,7 +30,7 @@ def test_same_id_at_another_location_conflicts_and_changes_nothing(database, clo
         return None if calls["n"] == 1 else real(connection, reservation_id)
 
     monkeypatch.setattr(reservations, "load_reservation", unseen_once)
-    result = reserve(database, "R1", "B", [Line("SKU", 1)], None)
+    result = reserve(database.unit_of_work, "R1", "B", [Line("SKU", 1)], None)
     monkeypatch.setattr(reservations, "load_reservation", real)
 
     assert result.status == "conflict"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from adapters.db import reservations as store
 from adapters.db.database import Database
 from adapters.http.routing import ROUTING_KEY, plan, reserve_first
+from inventory import reservations as store
+from inventory.services import reservations
 from schemas.routing import RouteIn
 from tests.api_fixtures import Api, api, receipt
 
@@ -116,9 +117,9 @@ def test_route_orders_complete_first_and_uses_api_availability(
     # Monday 14:00 in Frankfurt + 60 minutes
     assert first["ready_by"] == "2026-06-01T13:00:00Z" and first["pickup_day"] == "2026-06-01"
     # a reservation elsewhere makes Offenbach short of B
-    assert store.reserve(database, "other", "F-OFFENBACH", [store.Line("B", 1)], None).status == (
-        "created"
-    )
+    assert reservations.reserve(
+        database.unit_of_work, "other", "F-OFFENBACH", [store.Line("B", 1)], None
+    ).status == ("created")
     body = api.call("POST", ROUTE, "read", json={**cart, "limit": 2, "radius_km": 20})[1]
     assert [(o["location"], o["complete"]) for o in body["options"]] == [
         ("F-ZEIL", False),
@@ -214,7 +215,12 @@ def test_stale_plan_falls_through_to_the_next_complete_option(api: Api, database
     chosen = plan(api.app, body)
     assert [o.location for o in chosen.result.options] == ["F-ZEIL", "F-OFFENBACH"]
     # someone takes the last unit at the nearest store after the plan was made
-    assert store.reserve(database, "till", "F-ZEIL", [store.Line("A", 1)], None).status == "created"
+    assert (
+        reservations.reserve(
+            database.unit_of_work, "till", "F-ZEIL", [store.Line("A", 1)], None
+        ).status
+        == "created"
+    )
     option, outcome = reserve_first(api.app, body, chosen, None)
     assert option.location == "F-OFFENBACH" and outcome.status == "created"
 
@@ -234,7 +240,7 @@ def test_pickup_capacity_is_counted_and_released_slots_free_up(
     assert body["options"][0]["ready_by"] == "2026-06-02T07:00:00Z"  # Tue 09:00 Berlin
     second = api.call("POST", ROUTE, "ingest", json={**cart, "reserve": True})[1]
     assert second["pickup"]["day"] == "2026-06-02"
-    assert store.release(database, "w1").status == "released"
+    assert reservations.release(database.unit_of_work, "w1").status == "released"
     body = api.call("POST", ROUTE, "read", json=cart)[1]
     assert body["options"][0]["pickup_day"] == "2026-06-01"
 

@@ -20,13 +20,14 @@ import pytest
 import requests
 
 from adapters.db.database import Database
-from adapters.db.reservations import Line, reserve
 from adapters.demo import seed
 from adapters.http.app import create_app
 from adapters.http.auth import KeyStore
 from adapters.http.settings import Settings
 from adapters.locations import get
 from inventory.events import EventType, StockEvent
+from inventory.reservations import Line
+from inventory.services.reservations import reserve
 from tests.api_fixtures import ServerThread
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -89,7 +90,15 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         ]
     )
     pickup = skus.pop()
-    reserve(db, "web-1001", store, [Line(pickup, 1)], now + 3_600_000_000, "web", "order W-1001")
+    reserve(
+        db.unit_of_work,
+        "web-1001",
+        store,
+        [Line(pickup, 1)],
+        now + 3_600_000_000,
+        "web",
+        "order W-1001",
+    )
     app = create_app(db, Settings(sweep_interval_seconds=0))
     with ServerThread(app) as server:
         yield Shop(

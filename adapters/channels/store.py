@@ -1,29 +1,34 @@
-"""The database side of the intake: SKU aliases, applying messages, dead letters, offsets.
+"""Intake of channel messages: SKU aliases, translating and applying messages, dead letters.
 
-Unlike the translators next to it, this module does I/O.  `apply_messages` is the heart of
-exactly-once intake: the events of a batch, its dead letters and the next offset of every
-partition it read are written in ONE ledger transaction, so after a crash the database says
-exactly how far the intake got.
+`apply_messages` is the heart of exactly-once intake: it translates a batch of messages and
+hands them to the ingest use case (`inventory.services.ingest.receive`), which writes the
+events, the dead letters and the next offset of every partition read in ONE transaction, so
+after a crash the database says exactly how far the intake got.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import IO, Any
-
-import orjson
-from sqlalchemy import Connection, select, update
+from typing import IO
 
 from adapters.channels.common import ChannelSettings, SkuCatalog, TranslationError
 from adapters.channels.formats import translate
-from adapters.db import intake_tables as it
+from adapters.db import intake_log
 from adapters.db.database import Database
-from adapters.db.ledger import chunks, dialect_insert
+from adapters.db.intake_log import (  # noqa: F401  (the intake's read side, re-exported)
+    fingerprint,
+    list_dead_letters,
+    load_offsets,
+    mark_published,
+    unpublished_dead_letters,
+)
 from inventory.events import StockEvent
+from inventory.ports import Message
+from inventory.services.ingest import ReceiveReport, Translated, receive, redrive
+
+BatchReport = ReceiveReport
 
 # column names accepted by `inventory skus import` for each alias kind
 IMPORT_COLUMNS = {
@@ -39,10 +44,9 @@ IMPORT_COLUMNS = {
 
 def load_catalog(db: Database) -> SkuCatalog:
     catalog = SkuCatalog()
-    with db.engines.read.connect() as connection:
-        for row in connection.execute(select(it.sku_aliases)):
-            catalog.aliases[(row.kind, row.value)] = row.sku
-            catalog.skus.add(row.sku)
+    for kind, value, sku in intake_log.alias_rows(db):
+        catalog.aliases[(kind, value)] = sku
+        catalog.skus.add(sku)
     return catalog
 
 
@@ -70,42 +74,11 @@ def import_skus(db: Database, stream: IO[str]) -> int:
                     scratch.add(kind, record[name], sku)
                     (key,) = scratch.aliases
                     rows[key] = sku
-    values = [{"kind": k, "value": v, "sku": s} for (k, v), s in rows.items()]
-    with db.engines.write.begin() as connection:
-        statement = dialect_insert(connection, it.sku_aliases)
-        statement = statement.on_conflict_do_update(
-            index_elements=["kind", "value"], set_={"sku": statement.excluded.sku}
-        )
-        for part in chunks(values, 1000):
-            connection.execute(statement, list(part))
-    return len(values)
+    intake_log.save_aliases(db, rows)
+    return len(rows)
 
 
 # -- applying messages -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Message:
-    """One inbound message and where it came from (partition/offset -1 when not a topic)."""
-
-    source: str
-    partition: int
-    offset: int
-    format: str
-    payload: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class BatchReport:
-    messages: int = 0
-    accepted: int = 0
-    duplicate: int = 0
-    dead: list[tuple[Message, str]] = field(default_factory=list)
-
-
-def fingerprint(payload: bytes) -> str:
-    return hashlib.sha256(payload).hexdigest()
 
 
 class Translator:
@@ -134,6 +107,12 @@ class Translator:
                 return translate(message.format, message.payload, self.catalog, self.settings)
             raise
 
+    def translated(self, message: Message) -> Translated:
+        try:
+            return Translated(message, self.events(message))
+        except TranslationError as error:
+            return Translated(message, error=str(error))
+
 
 def apply_messages(
     db: Database,
@@ -144,101 +123,8 @@ def apply_messages(
 ) -> BatchReport:
     """Append the events of `messages`, record their dead letters and the partitions' offsets,
     all in one transaction."""
-    report = BatchReport(messages=len(messages))
-    owners: list[int] = []
-    events: list[StockEvent] = []
-    for index, message in enumerate(messages):
-        try:
-            found = translator.events(message)
-        except TranslationError as error:
-            report.dead.append((message, str(error)))
-            continue
-        events.extend(found)
-        owners.extend([index] * len(found))
-    with db.engines.write.begin() as connection:
-        result = db.ledger.append_in(connection, events)
-        conflicts: dict[int, list[str]] = {}
-        for owner, outcome in zip(owners, result.outcomes, strict=True):
-            if outcome.status == "accepted":
-                report.accepted += 1
-            elif outcome.status == "duplicate":
-                report.duplicate += 1
-            else:
-                conflicts.setdefault(owner, []).append(f"{outcome.event_id}: {outcome.reason}")
-        for owner, reasons in conflicts.items():
-            report.dead.append((messages[owner], "event_id conflict: " + "; ".join(reasons)))
-        record_dead_letters(connection, report.dead, db.ledger.clock())
-        if group is not None and next_offsets:
-            save_offsets(connection, group, next_offsets, db.ledger.clock())
-    return report
-
-
-def record_dead_letters(
-    connection: Connection, dead: Iterable[tuple[Message, str]], now: int
-) -> None:
-    rows = [
-        {
-            "source": message.source,
-            "partition": message.partition,
-            "offset": message.offset,
-            "format": message.format[:60],
-            "fingerprint": fingerprint(message.payload),
-            "reason": reason[:4000],
-            "payload": message.payload,
-            "headers": orjson.dumps(message.headers).decode(),
-            "status": "open",
-            "received_at": now,
-        }
-        for message, reason in dead
-    ]
-    if rows:
-        statement = dialect_insert(connection, it.dead_letters).on_conflict_do_nothing(
-            index_elements=["source", "partition", "offset", "fingerprint"]
-        )
-        connection.execute(statement, rows)
-
-
-# -- offsets ---------------------------------------------------------------------------------
-
-
-def save_offsets(
-    connection: Connection, group: str, next_offsets: dict[tuple[str, int], int], now: int
-) -> None:
-    rows = [
-        {
-            "consumer_group": group,
-            "topic": topic,
-            "partition": partition,
-            "next_offset": offset,
-            "updated_at": now,
-        }
-        for (topic, partition), offset in next_offsets.items()
-    ]
-    statement = dialect_insert(connection, it.intake_offsets)
-    statement = statement.on_conflict_do_update(
-        index_elements=["consumer_group", "topic", "partition"],
-        set_={"next_offset": statement.excluded.next_offset, "updated_at": now},
-    )
-    connection.execute(statement, rows)
-
-
-def load_offsets(db: Database, group: str) -> dict[tuple[str, int], int]:
-    c = it.intake_offsets.c
-    with db.engines.read.connect() as connection:
-        query = select(c.topic, c.partition, c.next_offset).where(c.consumer_group == group)
-        return {(r.topic, r.partition): r.next_offset for r in connection.execute(query)}
-
-
-# -- dead letters ----------------------------------------------------------------------------
-
-
-def list_dead_letters(db: Database, status: str | None = "open", limit: int = 100) -> list[Any]:
-    c = it.dead_letters.c
-    query = select(it.dead_letters).order_by(c.id).limit(limit)
-    if status:
-        query = query.where(c.status == status)
-    with db.engines.read.connect() as connection:
-        return list(connection.execute(query))
+    batch = [translator.translated(message) for message in messages]
+    return receive(db.unit_of_work, batch, group, next_offsets)
 
 
 def retry_dead_letters(
@@ -253,65 +139,17 @@ def retry_dead_letters(
     rows = [r for r in list_dead_letters(db, "open", limit=1_000_000) if not ids or r.id in ids]
     applied = 0
     for row in rows:
-        message = Message(
-            row.source,
-            row.partition,
-            row.offset,
-            row.format,
-            bytes(row.payload),
-            orjson.loads(row.headers or "{}"),
-        )
         try:
-            events = translator.events(message)
-            _apply_retry(db, row.id, events)
-            applied += 1
+            events = translator.events(intake_log.letter_message(row))
         except TranslationError as error:
-            _note_failure(db, row.id, str(error))
+            intake_log.note_failure(db, row.id, str(error))
+            continue
+        problem = redrive(db.unit_of_work, row.id, events)
+        if problem is None:
+            applied += 1
+        else:
+            intake_log.note_failure(db, row.id, problem)
     return applied, len(rows) - applied
-
-
-class _Conflict(TranslationError):
-    """Rolls back a retry whose events conflict with the ledger."""
-
-
-def _apply_retry(db: Database, letter_id: int, events: list[StockEvent]) -> None:
-    c = it.dead_letters.c
-    with db.engines.write.begin() as connection:
-        result = db.ledger.append_in(connection, events)
-        bad = [o.event_id for o in result.outcomes if o.status not in ("accepted", "duplicate")]
-        if bad:
-            raise _Conflict("event_id", "conflict with the ledger: " + ", ".join(bad))
-        connection.execute(
-            update(it.dead_letters)
-            .where(c.id == letter_id)
-            .values(status="applied", retried_at=db.ledger.clock())
-        )
-
-
-def _note_failure(db: Database, letter_id: int, reason: str) -> None:
-    c = it.dead_letters.c
-    with db.engines.write.begin() as connection:
-        connection.execute(
-            update(it.dead_letters)
-            .where(c.id == letter_id)
-            .values(reason=reason[:4000], retried_at=db.ledger.clock())
-        )
-
-
-def unpublished_dead_letters(db: Database, limit: int = 500) -> list[Any]:
-    c = it.dead_letters.c
-    query = select(it.dead_letters).where(c.published_at.is_(None)).order_by(c.id).limit(limit)
-    with db.engines.read.connect() as connection:
-        return list(connection.execute(query))
-
-
-def mark_published(db: Database, ids: Sequence[int]) -> None:
-    c = it.dead_letters.c
-    with db.engines.write.begin() as connection:
-        for part in chunks(list(ids)):
-            connection.execute(
-                update(it.dead_letters).where(c.id.in_(part)).values(published_at=db.ledger.clock())
-            )
 
 
 def decode_headers(raw: Iterable[tuple[str, bytes | None]] | None) -> dict[str, str]:

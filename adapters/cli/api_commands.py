@@ -12,7 +12,7 @@ from typing import Any
 
 from adapters.cli import add_db_option, demo_command
 from adapters.db.database import Database
-from adapters.db.reservations import sweep_expired
+from inventory.services.reservations import sweep
 
 DEMO_ROLES = ("read", "store", "ingest", "admin")
 
@@ -100,7 +100,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     db = Database(args.db)
     total = 0
-    while released := sweep_expired(db):
+    while released := sweep(db.unit_of_work):
         total += released
     print(f"released {total} expired reservation lines")
     return 0

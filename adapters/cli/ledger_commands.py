@@ -75,7 +75,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                     "line": r.line,
                     "event_id": r.event_id,
                     "status": r.status,
-                    "errors": [x.model_dump() for x in r.reasons],
+                    "errors": [{"field": x.field, "reason": x.reason} for x in r.reasons],
                 }
                 for r in rejected
             ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -11,6 +11,9 @@ from adapters.db.engine import Engines, make_engines
 from adapters.db.ledger import Clock, LedgerRecorder, dialect_insert, wall_clock
 from adapters.db.migrate import upgrade
 from adapters.db.stock_reader import StockReader
+
+if TYPE_CHECKING:
+    from adapters.db.uow import SqlUnitOfWork
 
 
 class Database:
@@ -27,6 +30,12 @@ class Database:
         from adapters.kafka.outbox import attach_outbox  # the availability feed, when configured
 
         attach_outbox(self)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A fresh unit of work on this database: the factory every use case is given."""
+        from adapters.db.uow import SqlUnitOfWork
+
+        return SqlUnitOfWork(self)
 
     @property
     def url(self) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, select
@@ -23,6 +22,7 @@ from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from inventory.events import EventType, StockEvent
+from inventory.ledger import AppendResult, Outcome
 from inventory.stock import (
     Key,
     LegKey,
@@ -54,26 +54,6 @@ def wall_clock() -> int:
     return time.time_ns() // 1000
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one event: accepted, duplicate or conflict (the ledger keeps the first)."""
-
-    event_id: str
-    status: str
-    position: int | None = None
-    reason: str | None = None
-
-
-@dataclass
-class AppendResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    changed: set[Key] = field(default_factory=set)  # positions whose stock changed
-    applied: list[StockEvent] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
-
-
 AppendListener = Callable[[Connection, AppendResult], None]
 
 
@@ -85,13 +65,7 @@ class _Abandon(Exception):
         self.result = result
 
     def without_accepted(self) -> AppendResult:
-        outcomes = [
-            Outcome(o.event_id, "not_applied", None, "batch not applied: it holds a conflict")
-            if o.status == "accepted"
-            else o
-            for o in self.result.outcomes
-        ]
-        return AppendResult(outcomes)
+        return self.result.without_accepted()
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

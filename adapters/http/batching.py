@@ -15,26 +15,14 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.db.database import Database
-from adapters.db.reservations import ReserveResult, reserve, reserve_in
 from adapters.http.blocking import in_writer
 from adapters.http.keys import DB_KEY
+from inventory.ports import UnitOfWorkFactory
+from inventory.reservations import ReserveResult
+from inventory.services.reservations import reserve, reserve_many
 
 MAX_BATCH = 200
 BATCHER_KEY: web.AppKey[ReserveBatcher] = web.AppKey("reserve_batcher")
-
-
-def run_batch(db: Database, requests: list[dict[str, Any]]) -> list[ReserveResult | Exception]:
-    """Each request's result (or its error), all committed together."""
-    results: list[ReserveResult | Exception] = []
-    with db.engines.write.begin() as connection:
-        for arguments in requests:
-            try:
-                with connection.begin_nested():
-                    results.append(reserve_in(db, connection, **arguments))
-            except Exception as error:  # only this reservation is rolled back
-                results.append(error)
-    return results
 
 
 class ReserveBatcher:
@@ -45,7 +33,7 @@ class ReserveBatcher:
     async def reserve(self, app: web.Application, **arguments: Any) -> ReserveResult:
         db = app[DB_KEY]
         if db.engines.dialect != "sqlite":
-            return await in_writer(app, reserve, db, **arguments)
+            return await in_writer(app, reserve, db.unit_of_work, **arguments)
         future: asyncio.Future[ReserveResult] = asyncio.get_running_loop().create_future()
         self.pending.append((arguments, future))
         if not self.draining:
@@ -58,8 +46,9 @@ class ReserveBatcher:
             while self.pending:
                 batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 try:
+                    factory: UnitOfWorkFactory = app[DB_KEY].unit_of_work
                     results = await in_writer(
-                        app, run_batch, app[DB_KEY], [arguments for arguments, _ in batch]
+                        app, reserve_many, factory, [arguments for arguments, _ in batch]
                     )
                 except Exception as error:  # the commit itself failed: nothing was reserved
                     results = [error] * len(batch)

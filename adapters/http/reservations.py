@@ -11,8 +11,6 @@ from typing import Any
 
 from aiohttp import web
 
-from adapters.db import reservations as store
-from adapters.db.reservations import Line, Reservation
 from adapters.http.auth import ensure_location, requires
 from adapters.http.batching import BATCHER_KEY, ReserveBatcher
 from adapters.http.blocking import in_thread, in_writer
@@ -21,6 +19,8 @@ from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, METRICS_KE
 from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, check_name, read_body
 from adapters.http.responses import instant_text, json_response
+from inventory.reservations import Line, Reservation
+from inventory.services import reservations
 from schemas.api import FulfilRequest, ReleaseRequest, ReservationOut, ReservationRequest
 
 SECOND = 1_000_000
@@ -145,7 +145,7 @@ async def create_reservation(request: web.Request) -> web.Response:
 async def _load(request: web.Request) -> Reservation:
     reservation_id = check_name(request.match_info["reservation_id"], "reservation_id")
     db = request.config_dict[DB_KEY]
-    found = await in_thread(request.app, store.get_reservation, db, reservation_id)
+    found = await in_thread(request.app, reservations.get, db.unit_of_work, reservation_id)
     if found is None:
         raise Problem(404, "Not found", f"no reservation {reservation_id!r}")
     return found
@@ -171,7 +171,11 @@ async def release_reservation(request: web.Request) -> web.Response:
     ensure_location(request, found.location)
     db = request.config_dict[DB_KEY]
     result = await in_writer(
-        request.app, store.release, db, found.reservation_id, body.reason or "released"
+        request.app,
+        reservations.release,
+        db.unit_of_work,
+        found.reservation_id,
+        body.reason or "released",
     )
     if result.reservation is None:
         raise Problem(404, "Not found", f"no reservation {found.reservation_id!r}")
@@ -185,7 +189,9 @@ async def fulfil_reservation(request: web.Request) -> web.Response:
     ensure_location(request, found.location)
     db = request.config_dict[DB_KEY]
     lines = None if body.lines is None else [Line(x.sku, x.quantity) for x in body.lines]
-    result = await in_writer(request.app, store.fulfil, db, found.reservation_id, lines)
+    result = await in_writer(
+        request.app, reservations.fulfil, db.unit_of_work, found.reservation_id, lines
+    )
     if result.status == "expired":
         raise Problem(
             409,

@@ -19,10 +19,9 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from adapters import locations as registry
-from adapters.db import reservations as store
 from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.geocode import Geocoder, Point, UnknownPlace
@@ -33,9 +32,12 @@ from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, read_body, read_json
 from adapters.http.responses import json_response
 from adapters.locations import Registry, describe
+from inventory import reservations as store
 from inventory.events import format_instant
 from inventory.hours import ready_by
+from inventory.ports import UnitOfWork
 from inventory.routing import Line, Option, Route, RouteRequest, Site, route
+from inventory.services import reservations
 from schemas.locations import LocationIn
 from schemas.routing import RouteIn, RouteOut
 
@@ -129,10 +131,11 @@ def _since(now: int) -> date:
 
 def book_pickup(
     db: Database, site: Site, reservation_id: str, found: dict[str, Any]
-) -> Callable[[Connection, int], None]:
-    """Runs inside the reservation's transaction: take a pickup slot on the earliest day."""
+) -> Callable[[UnitOfWork, int], None]:
+    """Runs inside the reservation's unit of work: take a pickup slot on the earliest day."""
 
-    def then(connection: Connection, now: int) -> None:
+    def then(uow: UnitOfWork, now: int) -> None:
+        connection = uow.connection  # type: ignore[attr-defined]
         if site.pickup_capacity is not None and db.engines.dialect == "postgresql":
             # one booker per store at a time, so two never take the last slot of a day
             connection.execute(
@@ -175,8 +178,8 @@ def reserve_first(app: web.Application, body: RouteIn, chosen: Plan, may: set[st
             expires = (option.ready_by or now) + PICKUP_HOLD_DAYS * DAY
         tried += 1
         try:
-            result = store.reserve(
-                service.db,
+            result = reservations.reserve(
+                service.db.unit_of_work,
                 reservation_id,
                 site.id,
                 [store.Line(x.sku, x.quantity) for x in chosen.lines],
@@ -217,7 +220,9 @@ async def click_and_collect(request: web.Request) -> web.Response:
     if not body.reserve:
         return json_response(answer)
     if body.reservation_id is not None:
-        known = await in_thread(app, store.get_reservation, app[DB_KEY], body.reservation_id)
+        known = await in_thread(
+            app, reservations.get, app[DB_KEY].unit_of_work, body.reservation_id
+        )
         if known is not None:  # a retry: answer with what was reserved then
             return json_response(await _replay(app, body, chosen, answer, known))
     if not any(o.complete and not o.split for o in chosen.result.options):

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from adapters.db.reservations import sweep_expired
 from adapters.http.blocking import in_writer
 from adapters.http.keys import DB_KEY, METRICS_KEY, SETTINGS_KEY
+from inventory.services.reservations import sweep
 
 log = logging.getLogger("inventory.sweeper")
 
@@ -25,7 +25,7 @@ async def sweep_once(app: web.Application) -> int:
     """Release every expired line now (in batches); the number released."""
     total = 0
     while True:
-        released = await in_writer(app, sweep_expired, app[DB_KEY])
+        released = await in_writer(app, sweep, app[DB_KEY].unit_of_work)
         total += released
         if released == 0:
             break

@@ -86,7 +86,9 @@ async def shop_webhook(request: web.Request) -> web.Response:
     )
     report = await _blocking(app, _apply, db, app[TRANSLATOR_KEY], message)
     if report.dead:
-        return web.json_response({"status": "dead_letter", "reason": report.dead[0][1]}, status=202)
+        return web.json_response(
+            {"status": "dead_letter", "reason": report.dead[0].reason}, status=202
+        )
     return web.json_response(
         {"status": "applied", "accepted": report.accepted, "duplicate": report.duplicate}
     )

@@ -26,9 +26,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy import select
 
-from adapters.db import reservations as store
 from adapters.db import tables as t
-from adapters.db.reservations import Line
 from adapters.http.auth import public
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import DB_KEY, KEYSTORE_KEY, SETTINGS_KEY
@@ -37,6 +35,8 @@ from adapters.http.staff import data
 from adapters.http.staff.forms import text, whole_number
 from adapters.http.staff.session import COOKIE, Session, clear_cookie, set_cookie
 from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY
+from inventory.reservations import Line, Reservation
+from inventory.services import reservations
 
 log = logging.getLogger("inventory.staff")
 HERE = Path(__file__).parent
@@ -302,8 +302,8 @@ async def hold(request: web.Request) -> web.StreamResponse:
     db = request.config_dict[DB_KEY]
     result = await in_writer(
         request.app,
-        store.reserve,
-        db,
+        reservations.reserve,
+        db.unit_of_work,
         f"staff-{hold_id}",
         session.store,
         [Line(sku, quantity)],
@@ -321,10 +321,10 @@ async def hold(request: web.Request) -> web.StreamResponse:
     return _done(session, f"Held {quantity} × {sku} for {reference} ({minutes} min).", sku)
 
 
-async def _reservation(request: web.Request, session: Session) -> store.Reservation:
+async def _reservation(request: web.Request, session: Session) -> Reservation:
     rid = request.match_info["reservation_id"]
     db = request.config_dict[DB_KEY]
-    found = await in_thread(request.app, store.get_reservation, db, rid)
+    found = await in_thread(request.app, reservations.get, db.unit_of_work, rid)
     if found is None:
         raise Refused(404, f"No reservation {rid}.")
     if found.location != session.store:
@@ -337,7 +337,9 @@ async def hand_over(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     found = await _reservation(request, session)
     db = request.config_dict[DB_KEY]
-    result = await in_writer(request.app, store.fulfil, db, found.reservation_id, None)
+    result = await in_writer(
+        request.app, reservations.fulfil, db.unit_of_work, found.reservation_id, None
+    )
     if result.status == "expired":
         raise Refused(409, "This hold has expired and no longer holds stock; hold again.")
     sku = str(form.get("sku", ""))
@@ -351,7 +353,9 @@ async def release(request: web.Request) -> web.StreamResponse:
     found = await _reservation(request, session)
     db = request.config_dict[DB_KEY]
     reason = "not collected" if found.channel != data.STAFF_CHANNEL else "released in store"
-    await in_writer(request.app, store.release, db, found.reservation_id, reason)
+    await in_writer(
+        request.app, reservations.release, db.unit_of_work, found.reservation_id, reason
+    )
     sku = str(form.get("sku", ""))
     return _done(session, f"Released {found.reference or found.reservation_id}.", sku)
 

@@ -1,0 +1,249 @@
+"""The one intake path: every write of contract events goes through `ingest`.
+
+HTTP `POST /v1/events`, JSON Lines files (`inventory ingest`), the Kafka consumer, the signed
+webhooks, the staff page's counts and `inventory reconcile --apply` all hand their events here,
+so they share one set of rules and one report:
+
+- an item the parser refused arrives as a `Refused` and is reported `rejected` with its fields;
+- **unknown locations**: an event whose `location` or `destination` is not a registered location
+  is `rejected` (field named), on every path.  While the registry is empty — a fresh ledger
+  before `inventory locations import` — every location is accepted, so a new installation can
+  record stock before it describes its network;
+- the rest are appended in one transaction: `accepted`, `duplicate` or `conflict`;
+  with `atomic`, a batch holding any conflict is not applied at all (`not_applied`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from inventory.events import StockEvent
+from inventory.ledger import (
+    ACCEPTED,
+    CONFLICT,
+    DUPLICATE,
+    NOT_APPLIED,
+    REJECTED,
+    AppendResult,
+    FieldError,
+)
+from inventory.ports import DeadLetter, Message, Registry, UnitOfWork, UnitOfWorkFactory
+from inventory.services.units import run
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An item the parser could not turn into an event, with the fields at fault."""
+
+    errors: list[FieldError]
+    event_id: str | None = None
+
+
+Item = StockEvent | Refused
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What became of one submitted item, in submission order."""
+
+    index: int
+    event_id: str | None
+    status: str  # accepted | duplicate | conflict | not_applied | rejected
+    position: int | None = None
+    reason: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    append: AppendResult = field(default_factory=AppendResult)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def accepted(self) -> int:
+        return self.count(ACCEPTED)
+
+    @property
+    def duplicate(self) -> int:
+        return self.count(DUPLICATE)
+
+    def summary(self) -> dict[str, int]:
+        """Counts by status; `not_applied` events are counted as conflicts' collateral."""
+        return {
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "conflict": self.count(CONFLICT) + self.count(NOT_APPLIED),
+            "rejected": self.count(REJECTED),
+        }
+
+    def refused(self) -> list[ItemOutcome]:
+        """Everything not accepted and not a duplicate."""
+        return [o for o in self.outcomes if o.status not in (ACCEPTED, DUPLICATE)]
+
+
+def location_errors(
+    registry: Registry, events: Sequence[StockEvent]
+) -> dict[int, list[FieldError]]:
+    """The unknown-location rule: per event index, the location fields naming no location."""
+    named = {e.location for e in events} | {e.destination for e in events if e.destination}
+    if not named or registry.is_empty():
+        return {}
+    unknown = named - registry.known(named)
+    found: dict[int, list[FieldError]] = {}
+    for index, event in enumerate(events):
+        bad = [
+            FieldError(name, f"unknown location {value!r}")
+            for name, value in (("location", event.location), ("destination", event.destination))
+            if value is not None and value in unknown
+        ]
+        if bad:
+            found[index] = bad
+    return found
+
+
+def ingest_in(uow: UnitOfWork, items: Sequence[Item], atomic: bool = False) -> IngestReport:
+    """Validate and append inside the caller's unit of work (which commits).  With `atomic`
+    and any conflict, the unit is rolled back and nothing is applied."""
+    outcomes: dict[int, ItemOutcome] = {}
+    candidates: list[tuple[int, StockEvent]] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Refused):
+            outcomes[index] = ItemOutcome(index, item.event_id, REJECTED, errors=item.errors)
+        else:
+            candidates.append((index, item))
+    bad = location_errors(uow.registry, [event for _, event in candidates])
+    valid = []
+    for position, (index, event) in enumerate(candidates):
+        if position in bad:
+            outcomes[index] = ItemOutcome(
+                index, event.event_id, REJECTED, reason="unknown location", errors=bad[position]
+            )
+        else:
+            valid.append((index, event))
+    if atomic and outcomes:  # a refused item spoils an all-or-nothing batch before the ledger
+        for index, event in valid:
+            outcomes[index] = ItemOutcome(
+                index, event.event_id, NOT_APPLIED, reason="batch not applied: it holds a refusal"
+            )
+        valid = []
+    appended = uow.ledger.append([event for _, event in valid]) if valid else AppendResult()
+    if atomic and appended.count(CONFLICT) and appended.count(ACCEPTED):
+        uow.rollback()
+        appended = appended.without_accepted()
+    for (index, event), outcome in zip(valid, appended.outcomes, strict=True):
+        outcomes[index] = ItemOutcome(
+            index, event.event_id, outcome.status, outcome.position, outcome.reason
+        )
+    return IngestReport([outcomes[i] for i in range(len(items))], appended)
+
+
+def ingest(factory: UnitOfWorkFactory, items: Sequence[Item], atomic: bool = False) -> IngestReport:
+    """`ingest_in` in a transaction of its own (retried on a transient failure)."""
+    return run(factory, lambda uow: ingest_in(uow, items, atomic))
+
+
+# -- inbound messages (Kafka, webhooks, dead-letter retries) ---------------------------------
+
+
+@dataclass(frozen=True)
+class Translated:
+    """An inbound message and the events its translator made of it, or why it could not."""
+
+    message: Message
+    events: list[StockEvent] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ReceiveReport:
+    messages: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+def receive_in(uow: UnitOfWork, batch: Sequence[Translated]) -> ReceiveReport:
+    """Append the events of translated messages and record dead letters, in the caller's unit.
+
+    A message is applied whole or becomes a dead letter: one naming an unknown location is not
+    applied at all; one whose event conflicts with the ledger is dead-lettered with the ids
+    (its other events, already new facts, stay).
+    """
+    report = ReceiveReport(messages=len(batch))
+    usable: list[Translated] = []
+    for item in batch:
+        if item.error is not None:
+            report.dead.append(DeadLetter(item.message, item.error))
+            continue
+        bad = location_errors(uow.registry, item.events)
+        if bad:
+            reasons = sorted({f"{e.field}: {e.reason}" for errors in bad.values() for e in errors})
+            report.dead.append(DeadLetter(item.message, "; ".join(reasons)))
+        else:
+            usable.append(item)
+    owners = [index for index, item in enumerate(usable) for _ in item.events]
+    ingested = ingest_in(uow, [event for item in usable for event in item.events])
+    conflicts: dict[int, list[str]] = {}
+    for owner, outcome in zip(owners, ingested.outcomes, strict=True):
+        if outcome.status == ACCEPTED:
+            report.accepted += 1
+        elif outcome.status == DUPLICATE:
+            report.duplicate += 1
+        else:
+            conflicts.setdefault(owner, []).append(f"{outcome.event_id}: {outcome.reason}")
+    for owner, reasons in conflicts.items():
+        reason = "event_id conflict: " + "; ".join(reasons)
+        report.dead.append(DeadLetter(usable[owner].message, reason))
+    uow.intake.dead_letters(report.dead, uow.clock())
+    return report
+
+
+def receive(
+    factory: UnitOfWorkFactory,
+    batch: Sequence[Translated],
+    group: str | None = None,
+    next_offsets: dict[tuple[str, int], int] | None = None,
+) -> ReceiveReport:
+    """`receive_in` plus each partition's next offset, all in one transaction: after a crash
+    the database says exactly how far the intake got."""
+
+    def work(uow: UnitOfWork) -> ReceiveReport:
+        report = receive_in(uow, batch)
+        if group is not None and next_offsets:
+            uow.intake.save_offsets(group, next_offsets, uow.clock())
+        return report
+
+    return run(factory, work)
+
+
+class _Unapplied(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+def redrive(factory: UnitOfWorkFactory, letter_id: int, events: Sequence[StockEvent]) -> str | None:
+    """Apply a dead letter's events afresh and mark it applied, in one transaction; on any
+    refusal nothing is applied and the reason is returned (the letter stays open)."""
+
+    def work(uow: UnitOfWork) -> None:
+        report = ingest_in(uow, events)
+        refused = report.refused()
+        if refused:
+            raise _Unapplied(
+                [
+                    f"{o.event_id}: {o.reason or '; '.join(e.reason for e in o.errors)}"
+                    for o in refused
+                ]
+            )
+        uow.intake.mark_applied(letter_id, uow.clock())
+
+    try:
+        run(factory, work)
+    except _Unapplied as error:
+        return "not applied: " + str(error)
+    return None

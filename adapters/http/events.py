@@ -3,7 +3,7 @@
 Each event is `accepted`, `duplicate` (same event_id, same content: a no-op), `conflict` (same
 event_id, other content: the ledger keeps the first) or `rejected` with the field and reason
 (invalid, or naming a location that does not exist).  Valid events are appended in one
-transaction.
+transaction, through the ingest use case every other intake path shares.
 """
 
 from __future__ import annotations
@@ -13,24 +13,15 @@ from typing import Any
 from aiohttp import web
 
 from adapters.http.auth import requires
-from adapters.http.blocking import in_thread, in_writer
-from adapters.http.keys import DB_KEY, LOCATIONS_KEY, METRICS_KEY, SETTINGS_KEY
+from adapters.http.blocking import in_writer
+from adapters.http.keys import DB_KEY, METRICS_KEY, SETTINGS_KEY
 from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, read_body
 from adapters.http.responses import json_response
-from inventory.events import StockEvent
+from inventory.ledger import REJECTED
+from inventory.services.ingest import ItemOutcome, ingest
 from schemas.api import EventsRequest, EventsResult
-from schemas.events import parse_event
-
-
-def _unknown_places(app: web.Application, events: list[StockEvent]) -> set[str]:
-    named = {e.location for e in events} | {e.destination for e in events if e.destination}
-    return set(app[LOCATIONS_KEY].unknown(sorted(named)))
-
-
-def _event_id(raw: Any) -> str | None:
-    value = raw.get("event_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, str) else None
+from schemas.events import parse_item
 
 
 @requires("ingest")
@@ -45,59 +36,10 @@ async def post_events(request: web.Request) -> web.Response:
             [{"field": "events", "reason": f"at most {limit} events, got {len(body.events)}"}],
             limit=limit,
         )
-    results: list[dict[str, Any]] = [{} for _ in body.events]
-    valid: list[tuple[int, StockEvent]] = []
-    for index, raw in enumerate(body.events):
-        parsed = parse_event(raw)
-        if isinstance(parsed, list):
-            results[index] = {
-                "index": index,
-                "event_id": _event_id(raw),
-                "status": "rejected",
-                "reason": "invalid event",
-                "errors": [
-                    {
-                        "field": f"events.{index}" + (f".{r.field}" if r.field else ""),
-                        "reason": r.reason,
-                    }
-                    for r in parsed
-                ],
-            }
-        else:
-            valid.append((index, parsed))
-    app = request.app
-    unknown = await in_thread(app, _unknown_places, app, [e for _, e in valid]) if valid else set()
-    accepted: list[tuple[int, StockEvent]] = []
-    for index, event in valid:
-        bad = [
-            (name, value)
-            for name, value in (("location", event.location), ("destination", event.destination))
-            if value in unknown
-        ]
-        if bad:
-            results[index] = {
-                "index": index,
-                "event_id": event.event_id,
-                "status": "rejected",
-                "reason": "unknown location",
-                "errors": [
-                    {"field": f"events.{index}.{n}", "reason": f"unknown location {v!r}"}
-                    for n, v in bad
-                ],
-            }
-        else:
-            accepted.append((index, event))
-    if accepted:
-        db = request.config_dict[DB_KEY]
-        appended = await in_writer(app, db.ledger.append, [e for _, e in accepted])
-        for (index, event), outcome in zip(accepted, appended.outcomes, strict=True):
-            results[index] = {
-                "index": index,
-                "event_id": event.event_id,
-                "status": outcome.status,
-                "position": outcome.position,
-                "reason": outcome.reason,
-            }
+    items = [parse_item(raw) for raw in body.events]
+    db = request.config_dict[DB_KEY]
+    report = await in_writer(request.app, ingest, db.unit_of_work, items)
+    results = [_result(outcome) for outcome in report.outcomes]
     counts = {
         s: sum(1 for r in results if r["status"] == s)
         for s in ("accepted", "duplicate", "conflict", "rejected")
@@ -107,6 +49,29 @@ async def post_events(request: web.Request) -> web.Response:
         if count:
             metrics.events.labels(status).inc(count)
     return json_response({**counts, "results": results})
+
+
+def _result(outcome: ItemOutcome) -> dict[str, Any]:
+    """One event's answer; a refusal names each field as `events.<index>.<field>`."""
+    if outcome.status != REJECTED:
+        return {
+            "index": outcome.index,
+            "event_id": outcome.event_id,
+            "status": outcome.status,
+            "position": outcome.position,
+            "reason": outcome.reason,
+        }
+    prefix = f"events.{outcome.index}"
+    return {
+        "index": outcome.index,
+        "event_id": outcome.event_id,
+        "status": REJECTED,
+        "reason": outcome.reason or "invalid event",
+        "errors": [
+            {"field": prefix + (f".{e.field}" if e.field else ""), "reason": e.reason}
+            for e in outcome.errors
+        ],
+    }
 
 
 def setup(app: web.Application) -> None:

@@ -32,6 +32,7 @@ from inventory.reconcile import (
     judge,
     sample_key,
 )
+from inventory.services.ingest import ingest
 from inventory.stock import Key
 
 Progress = Callable[[int], None]
@@ -235,8 +236,8 @@ def apply_corrections(db: Database, findings: Sequence[Finding]) -> Applied:
     applied = Applied()
     if not events:
         return applied
-    outcome = db.ledger.append(events, atomic=True)
-    applied.accepted = outcome.count("accepted")
-    applied.duplicate = outcome.count("duplicate")
-    applied.conflict = outcome.count("conflict") + outcome.count("not_applied")
+    report = ingest(db.unit_of_work, events, atomic=True)
+    applied.accepted = report.accepted
+    applied.duplicate = report.duplicate
+    applied.conflict = len(events) - report.accepted - report.duplicate
     return applied

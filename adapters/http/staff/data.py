@@ -171,20 +171,6 @@ def live_view(app: Any, sku: str | None, store: str, radius_km: float) -> dict[s
     return view
 
 
-def record_count(
-    db: Database, event_id: str, sku: str, store: str, counted: int, reason: str
-) -> tuple[int, int]:
-    """Append a `count`; returns on hand before and after (a repeated form changes nothing)."""
-    before = db.reader.position(sku, store).on_hand
-    now = db.ledger.clock()
-    event = StockEvent(
-        event_id, EventType.COUNT, sku, store, counted, now, channel=STAFF_CHANNEL, reason=reason
-    )
-    db.ledger.append([event], atomic=True)
-    after = db.reader.position(sku, store).on_hand
-    return before, after
-
-
 def key_active(db: Database, key_id: str) -> bool:
     from adapters.db import api_tables as k
 

@@ -36,7 +36,7 @@ from adapters.http.staff.forms import text, whole_number
 from adapters.http.staff.session import COOKIE, Session, clear_cookie, set_cookie
 from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY
 from inventory.reservations import Line, Reservation
-from inventory.services import reservations
+from inventory.services import counts, reservations
 
 log = logging.getLogger("inventory.staff")
 HERE = Path(__file__).parent
@@ -376,19 +376,30 @@ async def count(request: web.Request) -> web.StreamResponse:
     if not NONCE.match(count_id):
         count_id = nonce()
     db = request.config_dict[DB_KEY]
-    before, after = await in_writer(
+    result = await in_writer(
         request.app,
-        data.record_count,
-        db,
+        counts.record_count,
+        db.unit_of_work,
         f"staff-count-{count_id}",
         sku,
         session.store,
         counted,
+        data.STAFF_CHANNEL,
         reason,
     )
-    change = after - before
+    if result.status in ("conflict", "not_applied"):
+        raise Refused(
+            409, "This count form was already sent with another number; nothing was recorded."
+        )
+    if result.status == "rejected":
+        raise Refused(422, "; ".join(f"{e.field}: {e.reason}" for e in result.errors))
+    if result.status == "duplicate":
+        return _done(session, f"Count of {sku} already recorded: on hand {result.after}.", sku)
+    change = result.after - result.before
     return _done(
-        session, f"Counted {sku}: on hand {before} → {after} ({change:+d}), {reason}.", sku
+        session,
+        f"Counted {sku}: on hand {result.before} → {result.after} ({change:+d}), {reason}.",
+        sku,
     )
 
 

@@ -230,6 +230,15 @@ class ChannelList(BaseModel):
     channels: list[ChannelPolicy]
 
 
+class WebhookResult(BaseModel):
+    """What a signed webhook did: applied (with event counts) or kept as a dead letter."""
+
+    status: str
+    accepted: int | None = None
+    duplicate: int | None = None
+    reason: str | None = None
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: str

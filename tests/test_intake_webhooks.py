@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.channels.store import import_skus, list_dead_letters
 from adapters.db.database import Database
 from adapters.http import webhooks
-from adapters.http.keys import DB_KEY
+from adapters.http.app import create_app
 
 DATA = Path(__file__).parent / "data" / "channels"
 SECRET = "hush-7c1e"
@@ -22,10 +21,8 @@ ORDER = (DATA / "shop_orders_create.json").read_bytes()
 
 def post_all(db: Database, requests: list[tuple[str, bytes, dict[str, str]]]) -> list[Any]:
     async def run() -> list[Any]:
-        app = web.Application()
-        app[DB_KEY] = db
+        app = create_app(db)  # as `inventory serve` builds it
         app[webhooks.WEBHOOK_SECRETS_KEY] = ("old-secret", SECRET)
-        webhooks.setup(app)
         answers = []
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
             for path, body, headers in requests:

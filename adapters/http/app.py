@@ -2,10 +2,11 @@
 
 How a feature plugs in
 ----------------------
-1. Write a module with `setup(app: web.Application) -> None` that adds its routes, preferably
-   with `adapters.http.openapi.add_route` so they appear in /openapi.json.
-2. Add its dotted name to `FEATURE_MODULES` below (an import error there stops the service at
-   start: a listed feature never silently disappears).
+1. Write the handlers in a module of their own, and add each route to the one table of routes,
+   `adapters.http.routes.ROUTES` (that also puts it in /openapi.json).
+2. If the feature needs state or background work, give its module `setup(app)` and add its
+   dotted name to `FEATURE_MODULES` below (an import error there stops the service at start:
+   a listed feature never silently disappears).
 3. Shared objects are on the application under the keys in `adapters.http.keys`:
    `request.config_dict[DB_KEY]` (the Database), `SETTINGS_KEY`, `CHANNELS_KEY`,
    `LOCATIONS_KEY`, `METRICS_KEY`, `KEYSTORE_KEY`, `EXECUTOR_KEY`.
@@ -30,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from adapters.db.database import Database
+from adapters.http import routes
 from adapters.http.auth import KeyStore, auth_middleware
 from adapters.http.channels import ChannelBook
 from adapters.http.fast_reads import FastReads
@@ -50,14 +52,10 @@ from adapters.http.problems import error_middleware
 from adapters.http.settings import Settings
 
 FEATURE_MODULES: list[str] = [
-    "adapters.http.ops",
-    "adapters.http.channels",
-    "adapters.http.availability",
     "adapters.http.reservations",
-    "adapters.http.events",
-    "adapters.http.audit",
     "adapters.http.sweeper",
     "adapters.http.routing",
+    "adapters.http.webhooks",
     "adapters.http.staff",
 ]
 
@@ -93,4 +91,5 @@ def create_app(db: Database, settings: Settings | None = None) -> web.Applicatio
     app.cleanup_ctx.append(executor_lifetime)
     for name in FEATURE_MODULES:
         importlib.import_module(name).setup(app)
+    routes.register(app)
     return app

@@ -14,11 +14,10 @@ from adapters.db.database import Database
 from adapters.http.auth import requires
 from adapters.http.blocking import in_thread
 from adapters.http.keys import DB_KEY, LOCATIONS_KEY
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, check_name, field_errors
 from adapters.http.responses import json_response
 from inventory.events import format_instant
-from schemas.api import LedgerPage, LedgerQuery, LocationStockPage, StockPageQuery
+from schemas.api import LedgerQuery, StockPageQuery
 
 
 def parse_query(request: web.Request, model: type[BaseModel]) -> Any:
@@ -76,28 +75,3 @@ async def location_stock(request: web.Request) -> web.Response:
         raise Problem(404, "Not found", f"no location {location!r}")
     db = request.config_dict[DB_KEY]
     return json_response(await in_thread(app, stock_page, db, location, query.after, query.limit))
-
-
-def setup(app: web.Application) -> None:
-    add_route(
-        app,
-        "GET",
-        "/v1/ledger",
-        ledger,
-        summary="The ledger, in order (admin)",
-        tag="audit",
-        query=LedgerQuery,
-        responses={200: LedgerPage},
-    )
-    add_route(
-        app,
-        "GET",
-        "/v1/locations/{location}/stock",
-        location_stock,
-        summary="Every position at a location, paged by SKU",
-        tag="audit",
-        path_params={"location": "location id"},
-        query=StockPageQuery,
-        responses={200: LocationStockPage},
-        errors={404: "No such location"},
-    )

@@ -18,12 +18,11 @@ from adapters.http.auth import requires
 from adapters.http.blocking import in_thread
 from adapters.http.channels import resolve
 from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, SETTINGS_KEY
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, check_name, field_errors, read_body
 from adapters.http.responses import instant_text, json_response
 from inventory.events import to_micros
 from inventory.projection import Position
-from schemas.api import Availability, AvailabilityQuery, BatchAvailability, BatchRequest
+from schemas.api import AvailabilityQuery, BatchRequest
 
 
 @dataclass
@@ -202,25 +201,3 @@ async def batch_availability(request: web.Request) -> web.Response:
         app, scoped_lookup, app, skus, body.locations, body.channel, None, 0.0, None
     )
     return json_response({"as_of": stamp, "items": items})
-
-
-def setup(app: web.Application) -> None:
-    add_route(
-        app,
-        "GET",
-        "/v1/availability/{sku}",
-        get_availability,
-        summary="Where a SKU can be sold, and how much",
-        query=AvailabilityQuery,
-        path_params={"sku": "the SKU"},
-        responses={200: Availability},
-    )
-    add_route(
-        app,
-        "POST",
-        "/v1/availability/batch",
-        batch_availability,
-        summary="Availability of up to 1,000 SKUs",
-        body=BatchRequest,
-        responses={200: BatchAvailability},
-    )

@@ -24,7 +24,6 @@ from adapters.http.auth import requires
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import CHANNELS_KEY, LOCATIONS_KEY
 from adapters.http.locations import LocationBook
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, check_name, field_errors, read_body
 from adapters.http.responses import json_response
 from schemas.api import ChannelList, ChannelPolicy, ChannelPolicyIn
@@ -142,24 +141,3 @@ async def put_channel(request: web.Request) -> web.Response:
     policy = await read_body(request, ChannelPolicyIn)
     await in_writer(request.app, request.config_dict[CHANNELS_KEY].store, name, policy)
     return json_response(ChannelPolicy(name=name, **policy.model_dump()).model_dump())
-
-
-def setup(app: web.Application) -> None:
-    add_route(
-        app,
-        "GET",
-        "/v1/channels",
-        list_channels,
-        summary="Channel policies in force",
-        responses={200: ChannelList},
-    )
-    add_route(
-        app,
-        "PUT",
-        "/v1/channels/{name}",
-        put_channel,
-        summary="Set a channel's policy (admin)",
-        body=ChannelPolicyIn,
-        path_params={"name": "channel name"},
-        responses={200: ChannelPolicy},
-    )

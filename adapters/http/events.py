@@ -15,12 +15,11 @@ from aiohttp import web
 from adapters.http.auth import requires
 from adapters.http.blocking import in_writer
 from adapters.http.keys import DB_KEY, METRICS_KEY, SETTINGS_KEY
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, read_body
 from adapters.http.responses import json_response
 from inventory.ledger import REJECTED
 from inventory.services.ingest import ItemOutcome, ingest
-from schemas.api import EventsRequest, EventsResult
+from schemas.api import EventsRequest
 from schemas.events import parse_item
 
 
@@ -72,15 +71,3 @@ def _result(outcome: ItemOutcome) -> dict[str, Any]:
             for e in outcome.errors
         ],
     }
-
-
-def setup(app: web.Application) -> None:
-    add_route(
-        app,
-        "POST",
-        "/v1/events",
-        post_events,
-        summary="Record a batch of contract events (at most 5,000)",
-        body=EventsRequest,
-        responses={200: EventsResult},
-    )

@@ -1,9 +1,8 @@
 """Routes that document themselves: `add_route` registers a handler and its OpenAPI operation.
 
 The document at /openapi.json is generated from the pydantic models each route names (query,
-body, responses), so the contract and the code cannot drift apart.  Feature modules call
-`add_route(app, "GET", "/v1/...", handler, summary=..., query=Model, responses={200: Model})`
-in their `setup(app)`.
+body, responses), so the contract and the code cannot drift apart.  The table of every route is
+`adapters.http.routes.ROUTES`; `register` there calls `add_route` for each.
 """
 
 from __future__ import annotations
@@ -42,8 +41,11 @@ def add_route(
     path_params: dict[str, str] | None = None,
     responses: dict[int, type[BaseModel] | str] | None = None,
     errors: dict[int, str] | None = None,
+    router_path: str | None = None,
 ) -> None:
-    app.router.add_route(method, path, handler)
+    """Register `handler` at `path` (or at `router_path`, a pattern the router needs, such as
+    `{topic:.+}`) and describe it in /openapi.json under `path`."""
+    app.router.add_route(method, router_path or path, handler)
     public = getattr(handler, "__inventory_public__", False)
     operation: dict[str, Any] = {
         "summary": summary,

@@ -7,7 +7,7 @@ from aiohttp import web
 from adapters.http.auth import public
 from adapters.http.blocking import in_thread
 from adapters.http.keys import DB_KEY, METRICS_KEY
-from adapters.http.openapi import add_route, build_document
+from adapters.http.openapi import build_document
 from adapters.http.problems import problem
 from adapters.http.responses import json_response
 from schemas.api import Health
@@ -37,33 +37,3 @@ async def metrics(request: web.Request) -> web.Response:
 @public
 async def openapi(request: web.Request) -> web.Response:
     return json_response(build_document(request.app))
-
-
-def setup(app: web.Application) -> None:
-    add_route(
-        app,
-        "GET",
-        "/healthz",
-        healthz,
-        summary="Health",
-        tag="operations",
-        responses={200: Health, 503: "Database unavailable"},
-    )
-    add_route(
-        app,
-        "GET",
-        "/metrics",
-        metrics,
-        summary="Prometheus metrics",
-        tag="operations",
-        responses={200: "Prometheus text format"},
-    )
-    add_route(
-        app,
-        "GET",
-        "/openapi.json",
-        openapi,
-        summary="This document",
-        tag="operations",
-        responses={200: "OpenAPI 3.1 document"},
-    )

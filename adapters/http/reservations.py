@@ -16,12 +16,11 @@ from adapters.http.batching import BATCHER_KEY, ReserveBatcher
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.channels import resolve
 from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, METRICS_KEY, SETTINGS_KEY
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, check_name, read_body
 from adapters.http.responses import instant_text, json_response
 from inventory.reservations import Line, Reservation
 from inventory.services import reservations
-from schemas.api import FulfilRequest, ReleaseRequest, ReservationOut, ReservationRequest
+from schemas.api import FulfilRequest, ReleaseRequest, ReservationRequest
 
 SECOND = 1_000_000
 
@@ -211,48 +210,3 @@ async def fulfil_reservation(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app[BATCHER_KEY] = ReserveBatcher()
-    rid = {"reservation_id": "the reservation's id"}
-    add_route(
-        app,
-        "POST",
-        "/v1/reservations",
-        create_reservation,
-        summary="Hold stock: all lines or none",
-        body=ReservationRequest,
-        responses={201: ReservationOut, 200: ReservationOut},
-        errors={409: "Insufficient stock (shortfalls) or reservation_id used for another body"},
-    )
-    add_route(
-        app,
-        "GET",
-        "/v1/reservations/{reservation_id}",
-        get_reservation,
-        summary="A reservation",
-        path_params=rid,
-        responses={200: ReservationOut},
-        errors={404: "No such reservation"},
-    )
-    add_route(
-        app,
-        "POST",
-        "/v1/reservations/{reservation_id}/release",
-        release_reservation,
-        summary="Release what a reservation holds",
-        path_params=rid,
-        body=ReleaseRequest,
-        body_required=False,
-        responses={200: ReservationOut},
-        errors={404: "No such reservation"},
-    )
-    add_route(
-        app,
-        "POST",
-        "/v1/reservations/{reservation_id}/fulfil",
-        fulfil_reservation,
-        summary="Hand over a reservation, whole or given lines",
-        path_params=rid,
-        body=FulfilRequest,
-        body_required=False,
-        responses={200: ReservationOut},
-        errors={404: "No such reservation", 409: "Expired, or more than held"},
-    )

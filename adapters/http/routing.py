@@ -28,7 +28,6 @@ from adapters.geocode import Geocoder, Point, UnknownPlace
 from adapters.http.auth import caller, requires
 from adapters.http.blocking import in_thread
 from adapters.http.keys import CHANNELS_KEY, DB_KEY, EXECUTOR_KEY, LOCATIONS_KEY
-from adapters.http.openapi import add_route
 from adapters.http.problems import Problem, read_body, read_json
 from adapters.http.responses import json_response
 from adapters.locations import Registry, describe
@@ -39,7 +38,7 @@ from inventory.ports import UnitOfWork
 from inventory.routing import Line, Option, Route, RouteRequest, Site, route
 from inventory.services import reservations
 from schemas.locations import LocationIn
-from schemas.routing import RouteIn, RouteOut
+from schemas.routing import RouteIn
 
 SECOND = 1_000_000
 DAY = 86_400 * SECOND
@@ -441,55 +440,6 @@ def setup(app: web.Application) -> None:
         yield
 
     app.cleanup_ctx.append(warm)
-    add_route(
-        app,
-        "POST",
-        "/v1/routing/click-and-collect",
-        click_and_collect,
-        summary="Stores near the customer that can hand over the cart (optionally reserve)",
-        body=RouteIn,
-        responses={200: RouteOut, 201: RouteOut},
-        errors={409: "stock taken meanwhile, or reservation id in use", 422: "unknown place"},
-    )
-    add_route(
-        app,
-        "GET",
-        "/v1/locations",
-        list_locations,
-        summary="The location registry",
-    )
-    add_route(
-        app,
-        "POST",
-        "/v1/locations",
-        import_locations,
-        summary="Import locations, all or nothing (admin)",
-    )
-    add_route(
-        app,
-        "GET",
-        "/v1/locations/{location_id}",
-        get_location,
-        summary="One location",
-        path_params={"location_id": "location id"},
-    )
-    add_route(
-        app,
-        "PUT",
-        "/v1/locations/{location_id}",
-        put_location,
-        summary="Create or replace a location (admin)",
-        body=LocationIn,
-        path_params={"location_id": "location id"},
-    )
-    add_route(
-        app,
-        "DELETE",
-        "/v1/locations/{location_id}",
-        delete_location,
-        summary="Remove a location (admin)",
-        path_params={"location_id": "location id"},
-    )
 
 
 def _no_channels(app: web.Application, name: str) -> tuple[set[str], int]:

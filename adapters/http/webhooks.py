@@ -32,7 +32,6 @@ WEBHOOK_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("shop_webhook_secr
 TRANSLATOR_KEY: web.AppKey[Translator] = web.AppKey("shop_webhook_translator")
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
 TOPIC_HEADER = "X-Shopify-Topic"
-PATH = "/v1/webhooks/shop/{topic:.+}"
 
 T = TypeVar("T")
 
@@ -104,5 +103,4 @@ async def _load_translator(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_post(PATH, shop_webhook)
     app.on_startup.append(_load_translator)

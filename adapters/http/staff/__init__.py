@@ -6,7 +6,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from adapters.http.staff.routes import HERE, asset_version, routes
+from adapters.http.staff.routes import HERE, asset_version
 from adapters.http.staff.session import Sessions
 from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY, StaffSettings
 
@@ -22,4 +22,3 @@ def setup(app: web.Application, settings: StaffSettings | None = None) -> None:
     )
     environment.globals["refresh_ms"] = settings.refresh_ms
     environment.globals["asset_version"] = asset_version()
-    app.add_routes(routes())

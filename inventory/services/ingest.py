@@ -15,6 +15,7 @@ so they share one set of rules and one report:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -85,6 +86,56 @@ class IngestReport:
         return [o for o in self.outcomes if o.status not in (ACCEPTED, DUPLICATE)]
 
 
+# Longest text each field may hold (the ledger's columns); other fields are ids of 200.
+MAX_TEXT = {"reason": 500}
+MAX_NAME = 200
+_UNSTORABLE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+_TEXT_FIELDS = (
+    "event_id",
+    "sku",
+    "location",
+    "channel",
+    "reference",
+    "reservation_id",
+    "destination",
+    "reason",
+)
+
+
+def text_errors(event: StockEvent) -> list[FieldError]:
+    """Text no database can store the same way is refused here, on every path: NUL and other
+    control characters (PostgreSQL refuses NUL; SQLite would keep it), lone surrogates (not
+    encodable as UTF-8), text longer than its column."""
+    e = event
+    joined = f"{e.event_id}{e.sku}{e.location}{e.channel}{e.reference}{e.reservation_id}"
+    joined += f"{e.destination}{e.reason}"
+    if len(joined) <= MAX_NAME and (joined.isprintable() or not _UNSTORABLE.search(joined)):
+        return []  # the common case: short printable text (None reads as "None")
+    values = [(name, value) for name in _TEXT_FIELDS if (value := getattr(event, name)) is not None]
+    found = []
+    for name, value in values:
+        limit = MAX_TEXT.get(name, MAX_NAME)
+        if len(value) > limit:
+            found.append(FieldError(name, f"at most {limit} characters, got {len(value)}"))
+        elif _UNSTORABLE.search(value):
+            found.append(FieldError(name, "contains a control character or an unpaired surrogate"))
+    return found
+
+
+def event_errors(registry: Registry, events: Sequence[StockEvent]) -> dict[int, list[FieldError]]:
+    """Every rule an event must pass before the ledger, per event index: storable text, then
+    known locations."""
+    found: dict[int, list[FieldError]] = {}
+    for index, event in enumerate(events):
+        bad = text_errors(event)
+        if bad:
+            found[index] = bad
+    rest = [(i, e) for i, e in enumerate(events) if i not in found]
+    for position, errors in location_errors(registry, [e for _, e in rest]).items():
+        found[rest[position][0]] = errors
+    return found
+
+
 def location_errors(
     registry: Registry, events: Sequence[StockEvent]
 ) -> dict[int, list[FieldError]]:
@@ -115,12 +166,18 @@ def ingest_in(uow: UnitOfWork, items: Sequence[Item], atomic: bool = False) -> I
             outcomes[index] = ItemOutcome(index, item.event_id, REJECTED, errors=item.errors)
         else:
             candidates.append((index, item))
-    bad = location_errors(uow.registry, [event for _, event in candidates])
+    bad = event_errors(uow.registry, [event for _, event in candidates])
     valid = []
     for position, (index, event) in enumerate(candidates):
         if position in bad:
+            errors = bad[position]
+            unknown = any(e.reason.startswith("unknown location") for e in errors)
             outcomes[index] = ItemOutcome(
-                index, event.event_id, REJECTED, reason="unknown location", errors=bad[position]
+                index,
+                event.event_id if not text_errors(event) else None,
+                REJECTED,
+                reason="unknown location" if unknown else "invalid event",
+                errors=errors,
             )
         else:
             valid.append((index, event))
@@ -179,7 +236,7 @@ def receive_in(uow: UnitOfWork, batch: Sequence[Translated]) -> ReceiveReport:
         if item.error is not None:
             report.dead.append(DeadLetter(item.message, item.error))
             continue
-        bad = location_errors(uow.registry, item.events)
+        bad = event_errors(uow.registry, item.events)
         if bad:
             reasons = sorted({f"{e.field}: {e.reason}" for errors in bad.values() for e in errors})
             report.dead.append(DeadLetter(item.message, "; ".join(reasons)))

@@ -115,6 +115,10 @@ class MemoryLedger:
     def __init__(self, unit: MemoryUnitOfWork) -> None:
         self.unit = unit
 
+    def recorded(self, event_id: str) -> StockEvent | None:
+        kept = self.unit.state.events.get(event_id)
+        return None if kept is None else kept.event
+
     def append(self, events: Sequence[StockEvent]) -> AppendResult:
         """As `adapters.db.ledger.LedgerRecorder.append_in`: new event_ids are recorded (in
         event_id order) and folded in; a known id is a duplicate when its content is the same,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from inventory.events import EventType, StockEvent
 from inventory.services.counts import record_count
 from inventory.services.ingest import ingest
@@ -61,11 +59,6 @@ def test_a_count_at_an_unknown_location_is_rejected(backend: Backend) -> None:
     assert position(backend, "A", "S9").on_hand == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the count takes the current instant as occurred_at, so a form resent later has "
-    "other content and is answered as a conflict",
-)
 def test_a_count_form_resent_a_moment_later_is_a_duplicate(backend: Backend) -> None:
     receive_units(backend, "r1", 7, 10)
     record_count(backend.factory, "c1", "A", "S1", 4)

@@ -32,16 +32,15 @@ from aiohttp import web
 from adapters.db.database import Database
 from adapters.http.auth import KeyStore, auth_middleware
 from adapters.http.channels import ChannelBook
-from adapters.http.fast_reads import FastReads
 from adapters.http.keys import (
     CHANNELS_KEY,
     DB_KEY,
     EXECUTOR_KEY,
-    FAST_READS_KEY,
     KEYSTORE_KEY,
     LOCATIONS_KEY,
     METRICS_KEY,
     SETTINGS_KEY,
+    STOCK_READS_KEY,
     WRITER_KEY,
 )
 from adapters.http.locations import LocationBook
@@ -82,13 +81,13 @@ def create_app(db: Database, settings: Settings | None = None) -> web.Applicatio
     app[CHANNELS_KEY] = ChannelBook(db, settings.channels_file)
     app[LOCATIONS_KEY] = LocationBook(db)
     app[METRICS_KEY] = Metrics()
-    fast = app[FAST_READS_KEY] = FastReads(db.engines)
+    app[STOCK_READS_KEY] = db.reader
 
     async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
         yield
         executor.shutdown(wait=True, cancel_futures=True)
         writer.shutdown(wait=True, cancel_futures=True)
-        fast.close()
+        db.reader.close()  # the threads' own connections go with the threads
 
     app.cleanup_ctx.append(executor_lifetime)
     for name in FEATURE_MODULES:

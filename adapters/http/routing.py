@@ -112,8 +112,7 @@ def plan(app: web.Application, body: RouteIn) -> Plan:
     skus = sorted({x.sku for x in lines})
     keys = [(sku, site.id) for site in sites for sku in skus]
     availability = {
-        (p.sku, p.location): max(0, p.available - buffer)
-        for p in db.reader.positions(keys=keys, now=now)
+        (p.sku, p.location): p.sellable(buffer) for p in db.reader.positions(keys=keys, now=now)
     }
     with db.engines.read.connect() as connection:
         booked = registry.booked(

@@ -41,7 +41,7 @@ def blocks(
 ) -> Iterator[list[Any]]:
     """The rows of a large query in blocks, straight from the driver (a server-side cursor on
     PostgreSQL, so a large ledger is never held in memory whole): driver rows, or with `named`
-    dicts by column name."""
+    rows read by column name (`raw.named`)."""
     dbapi: Any = connection.connection
     if raw.is_postgres(connection):
         cursor = dbapi.driver_connection.cursor(name=f"ledger_{secrets.token_hex(4)}")
@@ -53,10 +53,7 @@ def blocks(
             rows = cursor.fetchmany(BLOCK)
             if not rows:
                 break
-            if named:
-                names = [column[0] for column in cursor.description]
-                rows = [dict(zip(names, row, strict=True)) for row in rows]
-            yield rows
+            yield raw.named(cursor, rows) if named else rows
     finally:
         cursor.close()
 
@@ -70,9 +67,9 @@ def canonical_sql(connection: Connection, columns: Sequence[str], until: int | N
     )
 
 
-def event_of(row: dict[str, Any]) -> StockEvent:
-    """A ledger row (by column name, the columns of `STOCK_EVENT_FIELDS`) as an event."""
-    fields = {name: row[name] for name in STOCK_EVENT_FIELDS}
+def event_of(row: Any) -> StockEvent:
+    """A ledger row read by column name (the columns of `STOCK_EVENT_FIELDS`) as an event."""
+    fields = {name: getattr(row, name) for name in STOCK_EVENT_FIELDS}
     fields["type"] = _TYPES[fields["type"]]
     return StockEvent(**fields)
 
@@ -101,9 +98,9 @@ def keyed_events(
             if progress is not None:
                 progress(len(rows))
             for row in rows:
-                if in_python and row["location"] not in locations:  # type: ignore[operator]
+                if in_python and row.location not in locations:  # type: ignore[operator]
                     continue
-                key = (row["sku"], row["location"])
+                key = (row.sku, row.location)
                 if key != current:
                     if batch:
                         yield current, batch  # type: ignore[misc]

@@ -8,9 +8,11 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
+from functools import lru_cache, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Boolean, Connection, Integer, Table
@@ -251,13 +253,21 @@ def driver_cursor(connection: Connection) -> Iterator[Any]:
         cursor.close()
 
 
-def named(cursor: Any) -> list[dict[str, Any]]:
-    """What the cursor's last statement returned, each row by column name."""
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+@lru_cache(maxsize=512)
+def row_class(names: tuple[str, ...]) -> Any:
+    """A named tuple of these column names (one class per distinct column list)."""
+    return namedtuple("Row", names)  # type: ignore[misc]
 
 
-def fetch_named(connection: Connection, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+def named(cursor: Any, rows: Sequence[Any] | None = None) -> list[Any]:
+    """Rows the cursor returned (its last statement's, when `rows` is not given), each a named
+    tuple of the cursor's own column names: read by name (`row.sku`) wherever they go."""
+    kind = row_class(tuple(column[0] for column in cursor.description))
+    make = partial(tuple.__new__, kind)  # what `kind._make` does, without its Python frame
+    return list(map(make, cursor.fetchall() if rows is None else rows))
+
+
+def fetch_named(connection: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     with driver_cursor(connection) as cursor:
         cursor.execute(sql, tuple(params))
         return named(cursor)
@@ -267,6 +277,5 @@ T = TypeVar("T")
 
 
 def record(kind: type[T], row: Any) -> T:
-    """A dataclass from a row (a SQLAlchemy Row or a mapping), each field by column name."""
-    found = row._mapping if hasattr(row, "_mapping") else row
-    return kind(**{item.name: found[item.name] for item in fields(kind)})  # type: ignore[arg-type]
+    """A dataclass from a row (a SQLAlchemy Row or a `named` row), each field by column name."""
+    return kind(**{item.name: getattr(row, item.name) for item in fields(kind)})  # type: ignore[arg-type]

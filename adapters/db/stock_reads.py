@@ -10,7 +10,7 @@ Every read of current stock is one SQL text, run on whatever cursor the caller h
 SQLAlchemy connection (`positions`), a writer's connection inside its locks (`positions_in`,
 `safety`), or a thread's own driver connection (`current`, the availability hot path, where
 SQLAlchemy's per-statement overhead cost more than the lookups themselves).  Rows become
-`Position`s by column name in one place (`_position`).
+`Position`s by column name in one place (`_positions`).
 
 `current` also remembers its answers per SKU, and never serves them stale: an entry is dropped
 as soon as the database changes (see `read_connections.ThreadConnections.version`), or a
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,7 +49,7 @@ POSITION_COLUMNS = (
     "last_position",
 )
 LINE_COLUMNS = ("sku", "location", "held", "expires_at", "never_expires")
-Row = Mapping[str, Any]
+Row = Any  # a row read by column name (`raw.named`)
 CacheKey = tuple[str, tuple[str, ...] | None, bool]
 
 
@@ -69,7 +69,7 @@ def _marks(postgres: bool, count: int) -> str:
     return ", ".join(["%s" if postgres else "?"] * count)
 
 
-def _fetch(cursor: Any, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+def _fetch(cursor: Any, sql: str, params: Sequence[Any]) -> list[Any]:
     cursor.execute(sql, list(params))
     return raw.named(cursor)
 
@@ -80,9 +80,10 @@ def _select_positions(
     locations: Sequence[str] | None = None,
     after: str | None = None,
     limit: int | None = None,
+    ordered: bool = True,
 ) -> tuple[str, list[Any]]:
-    """Positions of some SKUs and/or locations (all when neither), by SKU and location; paged
-    by SKU with `after` and `limit`."""
+    """Positions of some SKUs and/or locations (all when neither), by SKU and location unless
+    not `ordered`; paged by SKU with `after` and `limit`."""
     where: list[str] = []
     params: list[Any] = []
     if skus is not None:
@@ -97,29 +98,31 @@ def _select_positions(
     sql = f"SELECT {', '.join(POSITION_COLUMNS)} FROM positions"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY sku, location"
+    if ordered:
+        sql += " ORDER BY sku, location"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return sql, params
 
 
-def _rows_by_keys(cursor: Any, postgres: bool, keys: Sequence[Key]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+def _rows_by_keys(cursor: Any, postgres: bool, keys: Sequence[Key]) -> list[Any]:
+    found: list[Any] = []
     unique = list(dict.fromkeys(keys))
     for sql, params in raw.keyed_selects(
         postgres, t.positions, ("sku", "location"), unique, POSITION_COLUMNS
     ):
         found.extend(_fetch(cursor, sql, params))
-    found.sort(key=lambda row: (row["sku"], row["location"]))
+    found.sort(key=lambda row: (row.sku, row.location))
     return found
 
 
 def _rows_of_skus(
     cursor: Any, postgres: bool, skus: Sequence[str], locations: Sequence[str] | None
-) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
+) -> list[Any]:
+    found: list[Any] = []
     for part in chunks(list(skus), CHUNK):
-        found.extend(_fetch(cursor, *_select_positions(postgres, part, locations)))
+        sql, params = _select_positions(postgres, part, locations, ordered=False)
+        found.extend(_fetch(cursor, sql, params))
     return found
 
 
@@ -134,11 +137,11 @@ def _live_reserved(
         postgres, t.reservation_lines, ("sku", "location"), keys, LINE_COLUMNS, where="t.held > 0"
     ):
         for line in _fetch(cursor, sql, params):
-            expiry = line_expiry(line["expires_at"], bool(line["never_expires"]))
-            held = holds_at(int(line["held"]), expiry, now)
+            expiry = line_expiry(line.expires_at, bool(line.never_expires))
+            held = holds_at(int(line.held), expiry, now)
             if held:
-                sku = line["sku"]
-                live[(sku, line["location"])] += held
+                sku = line.sku
+                live[(sku, line.location)] += held
                 if expiry is not None:
                     until[sku] = min(until.get(sku, FOREVER), expiry)
     return live
@@ -159,24 +162,29 @@ def _safety(
         if only:
             sql += f" AND sku IN ({_marks(postgres, len(only))})"
         for row in _fetch(cursor, sql, [*part, *only]):
-            if row["sku"] == "":
-                per_location[row["location"]] = int(row["quantity"])
+            if row.sku == "":
+                per_location[row.location] = int(row.quantity)
             else:
-                per_item[(row["sku"], row["location"])] = int(row["quantity"])
+                per_item[(row.sku, row.location)] = int(row.quantity)
     return SafetyStock(per_location, per_item)
 
 
-def _position(row: Row, reserved: int, safety: SafetyStock) -> Position:
-    """A projection row as a position: the one place rows become positions."""
-    key = (row["sku"], row["location"])
-    return Position(
-        sku=key[0],
-        location=key[1],
-        on_hand=int(row["on_hand"]),
-        reserved=reserved,
-        in_transit=int(row["in_transit"]),
-        safety_stock=safety.for_key(key),
-    )
+def _positions(rows: Sequence[Row], live: dict[Key, int], safety: SafetyStock) -> list[Position]:
+    """Projection rows as positions, reserved taken from `live` for the keys whose stored
+    figure is stale: the one place rows become positions.  Columns are read by name; the
+    Position is built in its field order (on_hand, reserved, in_transit, safety_stock), which
+    is a third quicker than by keyword on the hot path."""
+    return [
+        Position(
+            row.sku,
+            row.location,
+            row.on_hand,
+            live.get((row.sku, row.location), row.reserved),
+            row.in_transit,
+            safety.for_key((row.sku, row.location)),
+        )
+        for row in rows
+    ]
 
 
 def _empty(sku: str, location: str, safety: SafetyStock) -> Position:
@@ -196,19 +204,15 @@ def _complete(
     until: dict[str, int] = {}
     stale = []
     for row in rows:
-        bound = row["reserved_expiry"]
+        bound = row.reserved_expiry
         if has_expired(bound, now):
-            stale.append((row["sku"], row["location"]))
+            stale.append((row.sku, row.location))
         elif bound is not None:
-            until[row["sku"]] = min(until.get(row["sku"], FOREVER), bound)
+            until[row.sku] = min(until.get(row.sku, FOREVER), bound)
     live = _live_reserved(cursor, postgres, stale, now, until) if stale else {}
-    places = sorted({row["location"] for row in rows} | set(also))
+    places = sorted({row.location for row in rows} | set(also))
     safety = _safety(cursor, postgres, places, skus)
-    positions = [
-        _position(row, live.get((row["sku"], row["location"]), int(row["reserved"])), safety)
-        for row in rows
-    ]
-    return positions, until, safety
+    return _positions(rows, live, safety), until, safety
 
 
 def _narrow(skus: Iterable[str]) -> list[str] | None:
@@ -252,9 +256,8 @@ class StockReads:
         with self._pooled() as cursor:
             if keys is not None:
                 rows = _rows_by_keys(cursor, self.postgres, keys)
-                return _complete(cursor, self.postgres, rows, instant, _narrow(k[0] for k in keys))[
-                    0
-                ]
+                skus = _narrow(key[0] for key in keys)
+                return _complete(cursor, self.postgres, rows, instant, skus)[0]
             rows = _fetch(
                 cursor,
                 *_select_positions(
@@ -277,7 +280,7 @@ class StockReads:
         with raw.driver_cursor(connection) as cursor:
             rows = _rows_by_keys(cursor, self.postgres, keys)
             found = _complete(cursor, self.postgres, rows, now, _narrow(k[0] for k in keys))[0]
-        return [(p, int(row["last_position"])) for p, row in zip(found, rows, strict=True)]
+        return [(p, int(row.last_position)) for p, row in zip(found, rows, strict=True)]
 
     def position(self, sku: str, location: str, now: int | None = None) -> Position:
         """One position; zeros (with the safety stock that would apply) where none exists."""
@@ -336,10 +339,11 @@ class StockReads:
     def _current_version(self) -> Any:
         """The database's change counter; clears what is remembered when it moved."""
         version = self._threads.version()
-        with self._lock:
-            if version != self._version:
-                self._cache.clear()
-                self._version = version
+        if version != self._version:
+            with self._lock:
+                if version != self._version:
+                    self._cache.clear()
+                    self._version = version
         return version
 
     def _read_current(
@@ -349,7 +353,7 @@ class StockReads:
         also = locations if fill and locations else ()
         with self._threads.cursor() as cursor:
             rows = _rows_of_skus(cursor, self.postgres, skus, locations)
-            found, until, safety = _complete(cursor, self.postgres, rows, now, _narrow(skus), also)
+            found, until, safety = _complete(cursor, self.postgres, rows, now, None, also)
         by_sku: dict[str, list[Position]] = defaultdict(list)
         for position in found:
             by_sku[position.sku].append(position)

@@ -15,7 +15,10 @@ How a feature plugs in
    Routes that authenticate differently (HMAC-signed webhooks, cookie sessions) use `@public`.
 5. Errors: raise `adapters.http.problems.Problem(status, title, detail, errors=[...])`; parse
    bodies with `read_body(request, Model)`.  Any other exception becomes a 500 problem.
-6. Blocking database work goes through `await in_thread(request.app, fn, *args)`
+6. Feature modules write no SQL: stock is read through `db.reader` (the read model in
+   `adapters.db.stock_reads`, whose `current` is the cached hot path), everything else through
+   the small modules of `adapters.db` named for what they hold.
+   Blocking database work goes through `await in_thread(request.app, fn, *args)`
    (`adapters.http.blocking`), so the event loop keeps serving; transactions that write use
    `await in_writer(request.app, fn, *args)` (one writer thread on SQLite).
 7. Background work: append to `app.cleanup_ctx` inside `setup`.

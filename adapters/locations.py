@@ -1,8 +1,8 @@
 """The location registry: import from CSV/JSON, list, and a cached routing network.
 
 An import is all or nothing: every record is validated first, and only a file without a single
-bad record is written (in one transaction, as upserts by id).  Pickups booked against a store's
-daily capacity live in `pickups`, one row per reservation.
+bad record is written (in one transaction, as upserts by id).  The rows themselves, and the
+pickups booked against a store's daily capacity, are kept by `adapters.db.registry`.
 """
 
 from __future__ import annotations
@@ -15,32 +15,18 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import BigInteger, Column, Connection, Index, String, Table, delete, func, select
 
-from adapters.db import tables as t
+from adapters.db import registry as stored
 from adapters.db.database import Database
-from adapters.db.ledger import chunks, dialect_insert
 from inventory.hours import zone
 from inventory.routing import Network, Site
 from schemas.locations import LocationIn, site_from_row
 
 log = logging.getLogger("inventory.locations")
-
-pickups = Table(
-    "pickups",
-    t.metadata,
-    Column("reservation_id", t.Name, primary_key=True),
-    Column("location", t.Name, nullable=False),
-    Column("day", String(10), nullable=False),  # the store's local date, ISO
-    Column("ready_by", BigInteger, nullable=False),
-    Column("booked_at", BigInteger, nullable=False),
-    Index("ix_pickups_location_day", "location", "day"),
-)
 
 
 @dataclass(frozen=True)
@@ -137,35 +123,19 @@ def import_file(db: Database, path: Path) -> ImportReport:
 
 def save(db: Database, records: Sequence[LocationIn]) -> int:
     """Upsert records by id in one transaction."""
-    rows = [record.row() for record in records]
-    with db.engines.write.begin() as connection:
-        statement = dialect_insert(connection, t.locations)
-        updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-        for part in chunks(rows, 500):
-            connection.execute(
-                statement.on_conflict_do_update(index_elements=["id"], set_=updates), list(part)
-            )
-    return len(rows)
+    return stored.save(db.engines, [record.row() for record in records])
 
 
 def remove(db: Database, location_id: str) -> bool:
-    with db.engines.write.begin() as connection:
-        result = connection.execute(delete(t.locations).where(t.locations.c.id == location_id))
-        return bool(result.rowcount)
+    return stored.remove(db.engines, location_id)
 
 
 def rows(db: Database, kind: str | None = None) -> list[dict[str, Any]]:
-    query = select(t.locations).order_by(t.locations.c.id)
-    if kind is not None:
-        query = query.where(t.locations.c.kind == kind)
-    with db.engines.read.connect() as connection:
-        return [_plain(row) for row in connection.execute(query)]
+    return stored.rows(db.engines, kind)
 
 
 def get(db: Database, location_id: str) -> dict[str, Any] | None:
-    with db.engines.read.connect() as connection:
-        row = connection.execute(select(t.locations).where(t.locations.c.id == location_id)).first()
-        return None if row is None else _plain(row)
+    return stored.get(db.engines, location_id)
 
 
 def usable_sites(
@@ -193,10 +163,6 @@ def usable_sites(
             known[row["id"]] = (row, site)
         sites.append(site)
     return sites
-
-
-def _plain(row: Any) -> dict[str, Any]:
-    return {str(name): value for name, value in row._mapping.items()}
 
 
 class Registry:
@@ -246,47 +212,3 @@ class Registry:
         with self._lock:
             self._network = None
             self._generation += 1
-
-
-def booked(
-    connection: Connection, locations: Sequence[str], since: date
-) -> dict[tuple[str, date], int]:
-    """Pickups per (store, local day) from `since` on whose reservation is not released."""
-    p, r = pickups.c, t.reservation_lines.c
-    live = (
-        select(r.reservation_id)
-        .where(r.reservation_id == p.reservation_id)
-        .where((r.held > 0) | (r.fulfilled > 0))
-        .exists()
-    )
-    found: dict[tuple[str, date], int] = {}
-    for part in chunks(list(locations)):
-        query = (
-            select(p.location, p.day, func.count())
-            .where(p.location.in_(list(part)), p.day >= since.isoformat(), live)
-            .group_by(p.location, p.day)
-        )
-        for location, day, count in connection.execute(query):
-            found[(location, date.fromisoformat(day))] = int(count)
-    return found
-
-
-def book(
-    connection: Connection, reservation_id: str, location: str, day: date, ready: int, now: int
-) -> None:
-    connection.execute(
-        pickups.insert().values(
-            reservation_id=reservation_id,
-            location=location,
-            day=day.isoformat(),
-            ready_by=ready,
-            booked_at=now,
-        )
-    )
-
-
-def pickup_of(connection: Connection, reservation_id: str) -> dict[str, Any] | None:
-    row = connection.execute(
-        select(pickups).where(pickups.c.reservation_id == reservation_id)
-    ).first()
-    return None if row is None else _plain(row)

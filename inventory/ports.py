@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from inventory.events import StockEvent
@@ -99,6 +100,19 @@ class Registry(Protocol):
 
     def is_empty(self) -> bool:
         """No location registered yet (a fresh ledger before `inventory locations import`)."""
+        ...
+
+    def lock_for_booking(self, location: str) -> None:
+        """One pickup booker per store at a time, so two never take a day's last slot."""
+        ...
+
+    def booked(self, locations: Sequence[str], since: date) -> dict[tuple[str, date], int]:
+        """Pickups per (store, local day) from `since` on, whose reservation still holds or
+        was handed over."""
+        ...
+
+    def book(self, reservation_id: str, location: str, day: date, ready_by: int, now: int) -> None:
+        """Take a pickup slot (inside the reservation's unit of work)."""
         ...
 
 

@@ -196,3 +196,35 @@ def test_history_in_ledger_order_paged(database):
 def test_unknown_position_reads_as_zero(database):
     position = database.reader.position("NOPE", "S1")
     assert (position.on_hand, position.available) == (0, 0)
+
+
+def test_every_read_of_current_stock_agrees_past_an_expiry(database, clock):
+    """The pooled, the in-transaction and the remembered reads apply one expiry rule; a
+    remembered answer lapses when a reservation among it expires, with no write between."""
+    clock.now = at("2026-05-01T09:30:00Z")
+    database.ledger.append(
+        [
+            ev("r", "receipt", 9),
+            ev("h", "reservation", 2, reservation_id="R1", expires_at=at("2026-05-01T10:00:00Z")),
+            ev("h2", "reservation", 3, reservation_id="R2", expires_at=at("2026-05-01T11:00:00Z")),
+            ev("h3", "reservation", 1, reservation_id="R3"),
+        ]
+    )
+    reader = database.reader
+
+    def every_read(now: int) -> set[tuple[int, int]]:
+        with database.engines.read.connect() as connection:
+            inside = reader.positions_in(connection, [("SKU-1", "S1")], now)
+        found = [
+            reader.position("SKU-1", "S1", now=now),
+            *reader.positions(keys=[("SKU-1", "S1")], now=now),
+            *reader.positions(sku="SKU-1", now=now),
+            *inside,
+            *reader.current(["SKU-1"], None, now)["SKU-1"],
+            *reader.current(["SKU-1"], ["S1"], now, fill=True)["SKU-1"],
+        ]
+        return {(p.reserved, p.available) for p in found}
+
+    assert every_read(at("2026-05-01T09:59:59Z")) == {(6, 3)}
+    assert every_read(at("2026-05-01T10:00:00Z")) == {(4, 5)}  # R1 has expired
+    assert every_read(at("2026-05-01T11:00:00Z")) == {(1, 8)}  # and R2; R3 never expires

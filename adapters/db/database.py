@@ -10,7 +10,7 @@ from adapters.db import tables as t
 from adapters.db.engine import Engines, make_engines
 from adapters.db.ledger import Clock, LedgerRecorder, dialect_insert, wall_clock
 from adapters.db.migrate import upgrade
-from adapters.db.stock_reader import StockReader
+from adapters.db.stock_reads import StockReads
 
 if TYPE_CHECKING:
     from adapters.db.uow import SqlUnitOfWork
@@ -26,7 +26,7 @@ class Database:
         if migrate:
             upgrade(self.engines.write)
         self.ledger = LedgerRecorder(self.engines, clock)
-        self.reader = StockReader(self.engines, clock)
+        self.reader = StockReads(self.engines, clock)
         from adapters.kafka.outbox import attach_outbox  # the availability feed, when configured
 
         attach_outbox(self)
@@ -60,4 +60,5 @@ class Database:
             return [tuple(row) for row in connection.execute(select(t.safety_stock))]  # type: ignore[misc]
 
     def close(self) -> None:
+        self.reader.close()
         self.engines.dispose()

@@ -8,8 +8,12 @@ SQLAlchemy Core.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections import namedtuple
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from functools import lru_cache, partial
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, Boolean, Connection, Integer, Table
 
@@ -175,6 +179,52 @@ def key_filter(
     return f"{columns} IN ({values(connection, len(keys), len(names))})", params
 
 
+def keyed_selects(
+    postgres: bool,
+    table: Table,
+    names: Sequence[str],
+    keys: Sequence[tuple[Any, ...]],
+    columns: Sequence[str],
+    lock: bool = False,
+    where: str = "",
+) -> list[tuple[str, list[Any]]]:
+    """The statements (SQL text and parameters) selecting `columns` of the rows whose `names`
+    equal one of `keys` (and meet the constant condition `where`, written against the table's
+    columns as `t.<name>`); they run on any cursor of the dialect (see `rows_by_keys`).
+
+    SQLite is given the keys as the outer side of a join (it then probes the primary key for
+    each; with `(a, b) IN (VALUES ...)` it scans the whole table instead).  PostgreSQL takes
+    them as arrays; with `lock`, rows are locked in key order.
+    """
+    if not keys:
+        return []
+    selected = ", ".join(f"t.{column}" for column in columns)
+    if postgres:
+        target = f"({', '.join(names)})" if len(names) > 1 else names[0]
+        sql = (
+            f"SELECT {selected} FROM {table.name} AS t WHERE {target} IN ({_unnest(table, names)})"
+        )
+        if where:
+            sql += f" AND {where}"
+        if lock:
+            sql += f" ORDER BY {', '.join(names)} FOR UPDATE"
+        return [(sql, _columns(keys, len(names)))]
+    on = " AND ".join(f"t.{name} = k.column{index + 1}" for index, name in enumerate(names))
+    one = "(" + ", ".join(["?"] * len(names)) + ")"
+    statements = []
+    per_statement = MAX_PARAMETERS // len(names)
+    for start in range(0, len(keys), per_statement):
+        part = keys[start : start + per_statement]
+        sql = (
+            f"SELECT {selected} FROM (VALUES {', '.join([one] * len(part))}) AS k "
+            f"JOIN {table.name} AS t ON {on}"
+        )
+        if where:
+            sql += f" WHERE {where}"
+        statements.append((sql, [value for key in part for value in key]))
+    return statements
+
+
 def rows_by_keys(
     connection: Connection,
     table: Table,
@@ -184,35 +234,48 @@ def rows_by_keys(
     lock: bool = False,
     where: str = "",
 ) -> list[tuple[Any, ...]]:
-    """`columns` of the rows whose `names` equal one of `keys` (and meet the constant
-    condition `where`, written against the table's columns as `t.<name>`).
-
-    SQLite is given the keys as the outer side of a join (it then probes the primary key for
-    each; with `(a, b) IN (VALUES ...)` it scans the whole table instead).  PostgreSQL takes
-    them as arrays; with `lock`, rows are locked in key order.
-    """
-    if not keys:
-        return []
-    if is_postgres(connection):
-        match, params = key_filter(connection, table, names, keys)
-        selected = ", ".join(f"t.{column}" for column in columns)
-        sql = f"SELECT {selected} FROM {table.name} AS t WHERE {match}"
-        if where:
-            sql += f" AND {where}"
-        if lock:
-            sql += f" ORDER BY {', '.join(names)}{for_update(connection)}"
-        return fetch(connection, sql, params)
-    on = " AND ".join(f"t.{name} = k.column{index + 1}" for index, name in enumerate(names))
-    selected = ", ".join(f"t.{column}" for column in columns)
+    """`keyed_selects` run on the connection (inside its transaction)."""
     found: list[tuple[Any, ...]] = []
-    per_statement = MAX_PARAMETERS // len(names)
-    for start in range(0, len(keys), per_statement):
-        part = keys[start : start + per_statement]
-        sql = (
-            f"SELECT {selected} FROM ({values(connection, len(part), len(names))}) AS k "
-            f"JOIN {table.name} AS t ON {on}"
-        )
-        if where:
-            sql += f" WHERE {where}"
-        found.extend(fetch(connection, sql, [value for key in part for value in key]))
+    for sql, params in keyed_selects(
+        is_postgres(connection), table, names, keys, columns, lock, where
+    ):
+        found.extend(fetch(connection, sql, params))
     return found
+
+
+@contextmanager
+def driver_cursor(connection: Connection) -> Iterator[Any]:
+    """A cursor of the driver connection under `connection` (inside its transaction)."""
+    cursor = connection.connection.cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+@lru_cache(maxsize=512)
+def row_class(names: tuple[str, ...]) -> Any:
+    """A named tuple of these column names (one class per distinct column list)."""
+    return namedtuple("Row", names)  # type: ignore[misc]
+
+
+def named(cursor: Any, rows: Sequence[Any] | None = None) -> list[Any]:
+    """Rows the cursor returned (its last statement's, when `rows` is not given), each a named
+    tuple of the cursor's own column names: read by name (`row.sku`) wherever they go."""
+    kind = row_class(tuple(column[0] for column in cursor.description))
+    make = partial(tuple.__new__, kind)  # what `kind._make` does, without its Python frame
+    return list(map(make, cursor.fetchall() if rows is None else rows))
+
+
+def fetch_named(connection: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    with driver_cursor(connection) as cursor:
+        cursor.execute(sql, tuple(params))
+        return named(cursor)
+
+
+T = TypeVar("T")
+
+
+def record(kind: type[T], row: Any) -> T:
+    """A dataclass from a row (a SQLAlchemy Row or a `named` row), each field by column name."""
+    return kind(**{item.name: getattr(row, item.name) for item in fields(kind)})  # type: ignore[arg-type]

@@ -1,23 +1,22 @@
 """Rebuild the projection from the ledger, and verify the live projection against a replay.
 
-The ledger is read in canonical order (event time; at one instant deltas before counts; then
-event_id) straight from the driver, and folded in memory by the same domain code the live path
-uses; the tables are then replaced in one transaction, so readers never see a half rebuild.
+The ledger is read in canonical order (`adapters.db.ledger_stream`) straight from the driver,
+and folded in memory by the same domain code the live path uses; the tables are then replaced
+in one transaction, so readers never see a half rebuild.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from adapters.db import raw
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from adapters.db.ledger import STOCK_EVENT_FIELDS, chunks, line_row, state_row
+from adapters.db.ledger_stream import blocks, canonical_sql
 from inventory.events import EventType, StockEvent
 from inventory.projection import fold_sorted
 from inventory.stock import Key, StockBook, earliest_expiry
@@ -72,32 +71,9 @@ def replay(
 
 
 def _canonical_rows(connection: Connection, until: int | None) -> Iterator[list[tuple[Any, ...]]]:
-    """Ledger rows in canonical order, in blocks, straight from the driver (a server-side
-    cursor on PostgreSQL, so a large ledger is never held in memory whole)."""
-    mark = raw.mark(connection)
-    # ties between counts break by event_id as Python compares strings (code points):
-    # byte order, which SQLite's BINARY and PostgreSQL's "C" collation both give
-    collate = ' COLLATE "C"' if raw.is_postgres(connection) else ""
-    sql = (
-        f"SELECT {', '.join(_COLUMNS)} FROM events"
-        + (f" WHERE occurred_at <= {mark}" if until is not None else "")
-        + f" ORDER BY occurred_at, CASE WHEN type = 'count' THEN 1 ELSE 0 END, event_id{collate}"
-    )
+    """Ledger rows in canonical order, in blocks (`ledger_stream.blocks`)."""
     params = (until,) if until is not None else ()
-    dbapi: Any = connection.connection
-    if raw.is_postgres(connection):
-        cursor = dbapi.driver_connection.cursor(name=f"replay_{secrets.token_hex(4)}")
-    else:
-        cursor = dbapi.cursor()
-    try:
-        cursor.execute(sql, params)
-        while True:
-            rows = cursor.fetchmany(20_000)
-            if not rows:
-                break
-            yield rows
-    finally:
-        cursor.close()
+    return blocks(connection, canonical_sql(connection, _COLUMNS, until), params)
 
 
 def rebuild(engines: Engines, progress: Progress | None = None) -> Replayed:

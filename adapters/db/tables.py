@@ -131,3 +131,15 @@ locations = Table(
     Column("pickup_capacity", Integer),  # pickups per day; None is unlimited
     Index("ix_locations_kind", "kind"),
 )
+
+# click-and-collect pickups booked against a store's daily capacity, one row per reservation
+pickups = Table(
+    "pickups",
+    metadata,
+    Column("reservation_id", Name, primary_key=True),
+    Column("location", Name, nullable=False),
+    Column("day", String(10), nullable=False),  # the store's local date, ISO
+    Column("ready_by", BigInteger, nullable=False),
+    Column("booked_at", BigInteger, nullable=False),
+    Index("ix_pickups_location_day", "location", "day"),
+)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from adapters.db import intake_log, raw
+from adapters.db import intake_log, raw, registry
 from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.db.ledger import is_transient, row_event
@@ -161,6 +162,15 @@ class SqlRegistry:
 
     def is_empty(self) -> bool:
         return not raw.fetch(self.connection, "SELECT 1 FROM locations LIMIT 1", [])
+
+    def lock_for_booking(self, location: str) -> None:
+        registry.lock_for_booking(self.connection, location)
+
+    def booked(self, locations: Sequence[str], since: date) -> dict[tuple[str, date], int]:
+        return registry.booked(self.connection, locations, since)
+
+    def book(self, reservation_id: str, location: str, day: date, ready_by: int, now: int) -> None:
+        registry.book(self.connection, reservation_id, location, day, ready_by, now)
 
 
 class SqlUnitOfWork:

@@ -13,11 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from adapters.db import tables as t
+from adapters.db import product_codes, registry
 from adapters.db.database import Database
-from adapters.db.ledger import dialect_insert
 from adapters.demo.network import DemoNetwork, Location, build_network
 from inventory.events import EventType, StockEvent
 
@@ -49,10 +46,9 @@ def seed(
     save_product_codes(db, network)
     for warehouse in network.warehouses:
         db.set_safety_stock(warehouse.id, 2)
-    with db.engines.read.connect() as connection:
-        existing = connection.execute(select(func.count()).select_from(t.events)).scalar_one()
+    existing = db.reader.count_events()
     if existing:
-        return SeedReport(network, int(existing), seeded=False)
+        return SeedReport(network, existing, seeded=False)
     end = db.reader.clock()
     start = end - days * DAY
     total = 0
@@ -72,29 +68,14 @@ def seed(
 
 
 def save_locations(db: Database, locations: list[Location]) -> None:
-    with db.engines.write.begin() as connection:
-        statement = dialect_insert(connection, t.locations)
-        rows = [location.row() for location in locations]
-        updates = {name: statement.excluded[name] for name in rows[0] if name != "id"}
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=["id"], set_=updates), rows
-        )
+    registry.save(db.engines, [location.row() for location in locations])
 
 
 def save_product_codes(db: Database, network: DemoNetwork) -> None:
     """The catalogue's SKUs and barcodes into the intake's alias table (scanner lookups)."""
-    from adapters.db import intake_tables as it
-
-    rows = [{"kind": "sku", "value": p.sku, "sku": p.sku} for p in network.products]
-    rows += [{"kind": "gtin", "value": p.gtin.zfill(14), "sku": p.sku} for p in network.products]
-    with db.engines.write.begin() as connection:
-        statement = dialect_insert(connection, it.sku_aliases)
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["kind", "value"], set_={"sku": statement.excluded.sku}
-            ),
-            rows,
-        )
+    codes = [("sku", p.sku, p.sku) for p in network.products]
+    codes += [("gtin", p.gtin.zfill(14), p.sku) for p in network.products]
+    product_codes.save(db.engines, codes)
 
 
 def generate(

@@ -16,7 +16,10 @@ How a feature plugs in
    Routes that authenticate differently (HMAC-signed webhooks, cookie sessions) use `@public`.
 5. Errors: raise `adapters.http.problems.Problem(status, title, detail, errors=[...])`; parse
    bodies with `read_body(request, Model)`.  Any other exception becomes a 500 problem.
-6. Blocking database work goes through `await in_thread(request.app, fn, *args)`
+6. Feature modules write no SQL: stock is read through `db.reader` (the read model in
+   `adapters.db.stock_reads`, whose `current` is the cached hot path), everything else through
+   the small modules of `adapters.db` named for what they hold.
+   Blocking database work goes through `await in_thread(request.app, fn, *args)`
    (`adapters.http.blocking`), so the event loop keeps serving; transactions that write use
    `await in_writer(request.app, fn, *args)` (one writer thread on SQLite).
 7. Background work: append to `app.cleanup_ctx` inside `setup`.
@@ -34,16 +37,15 @@ from adapters.db.database import Database
 from adapters.http import routes
 from adapters.http.auth import KeyStore, auth_middleware
 from adapters.http.channels import ChannelBook
-from adapters.http.fast_reads import FastReads
 from adapters.http.keys import (
     CHANNELS_KEY,
     DB_KEY,
     EXECUTOR_KEY,
-    FAST_READS_KEY,
     KEYSTORE_KEY,
     LOCATIONS_KEY,
     METRICS_KEY,
     SETTINGS_KEY,
+    STOCK_READS_KEY,
     WRITER_KEY,
 )
 from adapters.http.locations import LocationBook
@@ -80,13 +82,13 @@ def create_app(db: Database, settings: Settings | None = None) -> web.Applicatio
     app[CHANNELS_KEY] = ChannelBook(db, settings.channels_file)
     app[LOCATIONS_KEY] = LocationBook(db)
     app[METRICS_KEY] = Metrics()
-    fast = app[FAST_READS_KEY] = FastReads(db.engines)
+    app[STOCK_READS_KEY] = db.reader
 
     async def executor_lifetime(_app: web.Application) -> AsyncIterator[None]:
         yield
         executor.shutdown(wait=True, cancel_futures=True)
         writer.shutdown(wait=True, cancel_futures=True)
-        fast.close()
+        db.reader.close()  # the threads' own connections go with the threads
 
     app.cleanup_ctx.append(executor_lifetime)
     for name in FEATURE_MODULES:

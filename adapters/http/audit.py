@@ -7,9 +7,7 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 
-from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.http.auth import requires
 from adapters.http.blocking import in_thread
@@ -40,19 +38,8 @@ async def ledger(request: web.Request) -> web.Response:
 
 
 def stock_page(db: Database, location: str, after: str | None, limit: int) -> dict[str, Any]:
-    c = t.positions.c
     now = db.reader.clock()
-    query = (
-        select(c.sku, c.location, c.on_hand, c.in_transit, c.reserved, c.reserved_expiry)
-        .where(c.location == location)
-        .order_by(c.sku)
-        .limit(limit)
-    )
-    if after is not None:
-        query = query.where(c.sku > after)
-    with db.engines.read.connect() as connection:
-        rows = list(connection.execute(query))
-        positions = db.reader.to_positions(connection, rows, now)
+    positions = db.reader.at_location(location, after, limit, now)
     items = []
     for p in positions:
         item = p.as_dict()

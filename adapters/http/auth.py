@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiohttp import web
-from sqlalchemy import select, update
 
-from adapters.db import api_tables as k
+from adapters.db import keys as stored_keys
 from adapters.db.database import Database
 from adapters.http.keys import CALLER, EXECUTOR_KEY, KEYSTORE_KEY
 from adapters.http.problems import Problem
@@ -100,41 +99,27 @@ class KeyStore:
         if not chosen:
             raise ValueError("a key needs at least one scope")
         key_id, secret = secrets.token_hex(6), secrets.token_hex(24)
-        with self.db.engines.write.begin() as connection:
-            connection.execute(
-                k.api_keys.insert().values(
-                    key_id=key_id,
-                    name=name,
-                    secret_hash=_hash(secret),
-                    scopes=" ".join(chosen),
-                    created_at=self.db.ledger.clock(),
-                )
-            )
+        stored_keys.add(
+            self.db.engines, key_id, name, _hash(secret), chosen, self.db.ledger.clock()
+        )
         return f"{PREFIX}_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> bool:
-        with self.db.engines.write.begin() as connection:
-            done = connection.execute(
-                update(k.api_keys)
-                .where(k.api_keys.c.key_id == key_id, k.api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=self.db.ledger.clock())
-            )
+        done = stored_keys.revoke(self.db.engines, key_id, self.db.ledger.clock())
         self._cache.clear()
-        return bool(done.rowcount)
+        return done
 
     def list(self) -> list[dict[str, Any]]:
-        with self.db.engines.read.connect() as connection:
-            rows = connection.execute(select(k.api_keys).order_by(k.api_keys.c.created_at))
-            return [
-                {
-                    "key_id": r.key_id,
-                    "name": r.name,
-                    "scopes": r.scopes.split(),
-                    "created_at": r.created_at,
-                    "revoked": r.revoked_at is not None,
-                }
-                for r in rows
-            ]
+        return [
+            {
+                "key_id": r.key_id,
+                "name": r.name,
+                "scopes": r.scope_list,
+                "created_at": r.created_at,
+                "revoked": r.revoked_at is not None,
+            }
+            for r in stored_keys.every(self.db.engines)
+        ]
 
     def cached(self, token: str) -> Caller | None:
         hit = self._cache.get(token)
@@ -151,15 +136,12 @@ class KeyStore:
         if parts is None:
             return None
         key_id, secret = parts
-        with self.db.engines.read.connect() as connection:
-            row = connection.execute(
-                select(k.api_keys).where(k.api_keys.c.key_id == key_id)
-            ).first()
+        row = stored_keys.find(self.db.engines, key_id)
         if row is None or row.revoked_at is not None:
             return None
         if not hmac.compare_digest(row.secret_hash, _hash(secret)):
             return None
-        caller = Caller(row.key_id, row.name, frozenset(row.scopes.split()))
+        caller = Caller(row.key_id, row.name, frozenset(row.scope_list))
         if len(self._cache) > 10_000:
             self._cache.clear()
         self._cache[token] = (time.monotonic() + self.cache_seconds, caller)

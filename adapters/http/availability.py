@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from adapters.http.auth import requires
 from adapters.http.blocking import in_thread
 from adapters.http.channels import resolve
-from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, SETTINGS_KEY
+from adapters.http.keys import DB_KEY, LOCATIONS_KEY, SETTINGS_KEY, STOCK_READS_KEY
 from adapters.http.problems import Problem, check_name, field_errors, read_body
 from adapters.http.responses import instant_text, json_response
 from inventory.events import to_micros
@@ -54,7 +54,7 @@ def answer(sku: str, positions: list[Position], scope: Scope, as_of: str) -> dic
             "reserved": p.reserved,
             "in_transit": p.in_transit,
             "safety_stock": p.safety_stock,
-            "available": max(0, p.available - scope.buffer),
+            "available": p.sellable(scope.buffer),
         }
         if scope.distances is not None:
             row["distance_km"] = scope.distances[p.location]
@@ -104,8 +104,8 @@ def lookup(
     by_sku: dict[str, list[Position]]
     if at is None:
         fill = scope.explicit is not None
-        reads = app[FAST_READS_KEY]
-        by_sku = reads.positions(skus, wanted, now, fill) if wanted != [] else {}
+        reads = app[STOCK_READS_KEY]
+        by_sku = reads.current(skus, wanted, now, fill) if wanted != [] else {}
     else:
         by_sku = {}
         for sku in skus:
@@ -118,7 +118,7 @@ def lookup(
     items = []
     for sku in skus:
         positions = by_sku.get(sku, [])
-        # an answer built from remembered positions is remembered with them (see FastReads)
+        # an answer built from remembered positions is remembered with them (`Remembered`)
         memo: dict[Any, dict[str, Any]] | None = getattr(positions, "memo", None)
         item = memo.get(signature) if memo is not None else None
         if item is None:
@@ -176,7 +176,7 @@ async def get_availability(request: web.Request) -> web.Response:
     near = parse_near(query.near)
     at = None if query.as_of is None else to_micros(query.as_of)
     arguments = (app, [sku], query.location or None, query.channel, near, query.radius_km, at)
-    if app[FAST_READS_KEY].inline and at is None:
+    if app[STOCK_READS_KEY].inline and at is None:
         _, items = scoped_lookup(*arguments)  # quicker than a hop to the pool (measured)
     else:
         _, items = await in_thread(app, scoped_lookup, *arguments)

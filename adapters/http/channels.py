@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
-from adapters.db import api_tables as k
+from adapters.db import channel_policies
 from adapters.db.database import Database
-from adapters.db.ledger import dialect_insert
 from adapters.http.auth import requires
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import CHANNELS_KEY, LOCATIONS_KEY
@@ -63,9 +60,10 @@ class ChannelBook:
     def _refresh(self) -> None:
         if time.monotonic() - self._loaded < self.refresh_seconds:
             return
-        with self.db.engines.read.connect() as connection:
-            rows = connection.execute(select(k.channel_policies))
-            self._stored = {r.name: ChannelPolicyIn.model_validate(r.policy) for r in rows}
+        self._stored = {
+            name: ChannelPolicyIn.model_validate(policy)
+            for name, policy in channel_policies.stored(self.db.engines).items()
+        }
         self._loaded = time.monotonic()
 
     def all(self) -> dict[str, ChannelPolicyIn]:
@@ -86,20 +84,7 @@ class ChannelBook:
         return found
 
     def store(self, name: str, policy: ChannelPolicyIn) -> None:
-        with self.db.engines.write.begin() as connection:
-            statement = dialect_insert(connection, k.channel_policies)
-            row: dict[str, Any] = {
-                "name": name,
-                "policy": policy.model_dump(),
-                "updated_at": self.db.ledger.clock(),
-            }
-            connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["name"],
-                    set_={"policy": row["policy"], "updated_at": row["updated_at"]},
-                ),
-                row,
-            )
+        channel_policies.put(self.db.engines, name, policy.model_dump(), self.db.ledger.clock())
         self._loaded = float("-inf")
 
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from adapters.db.database import Database
+from adapters.db.stock_reads import StockReads
 
 if TYPE_CHECKING:
     from adapters.http.auth import Caller, KeyStore
     from adapters.http.channels import ChannelBook
-    from adapters.http.fast_reads import FastReads
     from adapters.http.locations import LocationBook
     from adapters.http.metrics import Metrics
     from adapters.http.settings import Settings
@@ -30,7 +30,8 @@ KEYSTORE_KEY: web.AppKey[KeyStore] = web.AppKey("keystore")
 CHANNELS_KEY: web.AppKey[ChannelBook] = web.AppKey("channels")
 LOCATIONS_KEY: web.AppKey[LocationBook] = web.AppKey("locations")
 METRICS_KEY: web.AppKey[Metrics] = web.AppKey("metrics")
-FAST_READS_KEY: web.AppKey[FastReads] = web.AppKey("fast_reads")
+# the stock read model (`db.reader`): its `current` answers the availability hot path
+STOCK_READS_KEY = web.AppKey("stock_reads", StockReads)
 # OpenAPI operations collected from the feature modules: {(method, path): operation dict}
 OPERATIONS_KEY: web.AppKey[dict[tuple[str, str], dict[str, Any]]] = web.AppKey("operations")
 

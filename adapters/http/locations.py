@@ -12,9 +12,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from adapters.db import tables as t
+from adapters.db import registry
 from adapters.db.database import Database
 from inventory.geo import geodesic_km, haversine_km
 
@@ -38,17 +36,17 @@ class LocationBook:
         self._lock = threading.Lock()
 
     def reload(self) -> None:
-        c = t.locations.c
-        with self.db.engines.read.connect() as connection:
-            rows = connection.execute(
-                select(c.id, c.kind, c.lat, c.lon, c.ship_enabled, c.pickup_enabled)
+        places = {
+            row["id"]: Place(
+                id=row["id"],
+                kind=row["kind"],
+                lat=row["lat"],
+                lon=row["lon"],
+                ship_enabled=bool(row["ship_enabled"]),
+                pickup_enabled=bool(row["pickup_enabled"]),
             )
-            places = {
-                r.id: Place(
-                    r.id, r.kind, r.lat, r.lon, bool(r.ship_enabled), bool(r.pickup_enabled)
-                )
-                for r in rows
-            }
+            for row in registry.places(self.db.engines)
+        }
         with self._lock:
             self._places = places
             self._loaded = time.monotonic()

@@ -15,7 +15,7 @@ from adapters.http.auth import ensure_location, requires
 from adapters.http.batching import BATCHER_KEY, ReserveBatcher
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.channels import resolve
-from adapters.http.keys import DB_KEY, FAST_READS_KEY, LOCATIONS_KEY, METRICS_KEY, SETTINGS_KEY
+from adapters.http.keys import DB_KEY, LOCATIONS_KEY, METRICS_KEY, SETTINGS_KEY, STOCK_READS_KEY
 from adapters.http.problems import Problem, check_name, read_body
 from adapters.http.responses import instant_text, json_response
 from inventory.reservations import Line, Reservation
@@ -101,7 +101,7 @@ async def create_reservation(request: web.Request) -> web.Response:
             None,
             [{"field": "ttl_seconds", "reason": f"at most {settings.max_ttl_seconds}"}],
         )
-    if app[FAST_READS_KEY].inline:  # cached tables on SQLite: quicker than a pool hop
+    if app[STOCK_READS_KEY].inline:  # cached tables on SQLite: quicker than a pool hop
         buffer = _check_place(app, body)
     else:
         buffer = await in_thread(app, _check_place, app, body)

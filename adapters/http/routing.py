@@ -19,10 +19,9 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from adapters import locations as registry
-from adapters.db import tables as t
+from adapters.db import registry as stored
 from adapters.db.database import Database
 from adapters.geocode import Geocoder, Point, UnknownPlace
 from adapters.http.auth import caller, requires
@@ -113,13 +112,10 @@ def plan(app: web.Application, body: RouteIn) -> Plan:
     skus = sorted({x.sku for x in lines})
     keys = [(sku, site.id) for site in sites for sku in skus]
     availability = {
-        (p.sku, p.location): max(0, p.available - buffer)
-        for p in db.reader.positions(keys=keys, now=now)
+        (p.sku, p.location): p.sellable(buffer) for p in db.reader.positions(keys=keys, now=now)
     }
-    with db.engines.read.connect() as connection:
-        booked = registry.booked(
-            connection, [s.id for s in sites if s.pickup_capacity is not None], _since(now)
-        )
+    pickup_sites = [s.id for s in sites if s.pickup_capacity is not None]
+    booked = stored.booked_now(db.engines, pickup_sites, _since(now))
     result = route(network, request, availability, now, booked)
     return Plan(point, result, lines, allowed, buffer, now)
 
@@ -134,13 +130,9 @@ def book_pickup(
     """Runs inside the reservation's unit of work: take a pickup slot on the earliest day."""
 
     def then(uow: UnitOfWork, now: int) -> None:
-        connection = uow.connection  # type: ignore[attr-defined]
-        if site.pickup_capacity is not None and db.engines.dialect == "postgresql":
-            # one booker per store at a time, so two never take the last slot of a day
-            connection.execute(
-                select(t.locations.c.id).where(t.locations.c.id == site.id).with_for_update()
-            )
-        counts = registry.booked(connection, [site.id], _since(now))
+        if site.pickup_capacity is not None:
+            uow.registry.lock_for_booking(site.id)
+        counts = uow.registry.booked([site.id], _since(now))
         ready = ready_by(
             site.hours,
             site.tz,
@@ -151,7 +143,7 @@ def book_pickup(
         )
         if ready is None:
             raise NoPickupSlot(site.id)
-        registry.book(connection, reservation_id, site.id, ready[1], ready[0], now)
+        uow.registry.book(reservation_id, site.id, ready[1], ready[0], now)
         found.update(ready_by=ready[0], day=ready[1])
 
     return then
@@ -276,8 +268,7 @@ async def _replay(
 
 
 def _pickup(app: web.Application, reservation_id: str) -> dict[str, Any] | None:
-    with app[ROUTING_KEY].db.engines.read.connect() as connection:
-        found = registry.pickup_of(connection, reservation_id)
+    found = stored.pickup_of(app[ROUTING_KEY].db.engines, reservation_id)
     if found is None:
         return None
     return {

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection
 
-from adapters.db import intake_tables as it
-from adapters.db import raw
-from adapters.db import tables as t
-from adapters.db.ledger import AppendResult, chunks
+from adapters.db import outbox
+from adapters.db.ledger import AppendResult
 from inventory.events import format_instant
 
 ENV_FLAG = "INVENTORY_OUTBOX"
@@ -46,27 +44,6 @@ def attach_outbox(db: Any, env: Mapping[str, str] | None = None) -> bool:
     return True
 
 
-_COLUMNS = (
-    "sku",
-    "location",
-    "on_hand",
-    "in_transit",
-    "reserved",
-    "reserved_expiry",
-    "last_position",
-)
-
-
-class _Row(NamedTuple):
-    sku: str
-    location: str
-    on_hand: int
-    in_transit: int
-    reserved: int
-    reserved_expiry: int | None
-    last_position: int
-
-
 class OutboxListener:
     """Writes one outbox row per position whose stock a ledger append changed."""
 
@@ -74,32 +51,10 @@ class OutboxListener:
         self.db = db
 
     def __call__(self, connection: Connection, result: AppendResult) -> None:
-        if not result.changed:
-            return
-        now = self.db.ledger.clock()
-        rows = []
-        for part in chunks(sorted(result.changed)):
-            found = [
-                _Row(*row)
-                for row in raw.rows_by_keys(
-                    connection, t.positions, ("sku", "location"), list(part), _COLUMNS
-                )
-            ]
-            last = {(r.sku, r.location): r.last_position for r in found}
-            for position in self.db.reader.to_positions(connection, found, now):
-                rows.append(
-                    {
-                        "sku": position.sku,
-                        "location": position.location,
-                        "available": position.available,
-                        "on_hand": position.on_hand,
-                        "reserved": position.reserved,
-                        "ledger_position": last[(position.sku, position.location)],
-                        "created_at": now,
-                    }
-                )
-        if rows:
-            connection.execute(it.outbox.insert(), rows)
+        if result.changed:
+            outbox.record_changes(
+                connection, self.db.reader, result.changed, self.db.ledger.clock()
+            )
 
 
 def message(row: Any) -> dict[str, Any]:
@@ -117,9 +72,7 @@ def message(row: Any) -> dict[str, Any]:
 
 def relay_once(db: Any, producer: Any, topic: str = DEFAULT_TOPIC, limit: int = 1000) -> int:
     """Publish up to `limit` outbox rows in order; delete them once acknowledged."""
-    c = it.outbox.c
-    with db.engines.read.connect() as connection:
-        rows = list(connection.execute(select(it.outbox).order_by(c.id).limit(limit)))
+    rows = outbox.pending(db.engines, limit)
     if not rows:
         return 0
     futures = [
@@ -133,7 +86,5 @@ def relay_once(db: Any, producer: Any, topic: str = DEFAULT_TOPIC, limit: int = 
     producer.flush()
     for future in futures:
         future.get(timeout=30)  # raises if the broker refused one: nothing is deleted
-    with db.engines.write.begin() as connection:
-        for part in chunks([row.id for row in rows]):
-            connection.execute(delete(it.outbox).where(c.id.in_(part)))
+    outbox.remove(db.engines, [row.id for row in rows])
     return len(rows)

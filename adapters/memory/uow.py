@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 
 from inventory.events import StockEvent
 from inventory.ledger import ACCEPTED, CONFLICT, DUPLICATE, AppendResult, Outcome
@@ -72,6 +73,7 @@ class MemoryState:
     locations: set[str] = field(default_factory=set)
     letters: list[StoredLetter] = field(default_factory=list)
     offsets: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
+    pickups: list[tuple[str, str, date]] = field(default_factory=list)
 
 
 class MemoryStore:
@@ -239,6 +241,25 @@ class MemoryRegistry:
 
     def is_empty(self) -> bool:
         return not self.unit.state.locations
+
+    def lock_for_booking(self, location: str) -> None:
+        pass  # one unit writes at a time
+
+    def booked(self, locations: Sequence[str], since: date) -> dict[tuple[str, date], int]:
+        state = self.unit.state
+        live = {
+            rid
+            for (rid, _, _), line in state.projection.book.lines.items()
+            if line.held > 0 or line.fulfilled > 0
+        }
+        found: dict[tuple[str, date], int] = {}
+        for reservation_id, location, day in state.pickups:
+            if location in locations and day >= since and reservation_id in live:
+                found[(location, day)] = found.get((location, day), 0) + 1
+        return found
+
+    def book(self, reservation_id: str, location: str, day: date, ready_by: int, now: int) -> None:
+        self.unit.state.pickups.append((reservation_id, location, day))
 
 
 class MemoryUnitOfWork:

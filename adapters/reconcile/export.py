@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from adapters.db.database import Database
-from adapters.reconcile.job import Progress, keyed_events
+from adapters.db.ledger_stream import Progress, keyed_events
 from adapters.reconcile.snapshot import write_snapshot
 from inventory.reconcile import sample_key
 
@@ -25,10 +25,9 @@ def export_snapshot(
     exact round trip whatever happened after `at`.
     """
     scope = set(locations) if locations else None
-    with db.engines.read.connect() as connection:
-        samples = (
-            (key, sample_key(events, at))
-            for key, events in keyed_events(connection, at, scope, progress)
-        )
-        rows = ((key[0], key[1], sample.on_hand) for key, sample in samples if sample.known)
-        return write_snapshot(out, rows, at, fmt)
+    samples = (
+        (key, sample_key(events, at))
+        for key, events in keyed_events(db.engines, at, scope, progress)
+    )
+    rows = ((key[0], key[1], sample.on_hand) for key, sample in samples if sample.known)
+    return write_snapshot(out, rows, at, fmt)

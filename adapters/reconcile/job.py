@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Connection, case, select
-
-from adapters.db import tables as t
 from adapters.db.database import Database
-from adapters.db.ledger import STOCK_EVENT_FIELDS
+from adapters.db.ledger_stream import Progress, keyed_events
 from adapters.reconcile.snapshot import SnapshotError, read_snapshot
-from inventory.events import EventType, StockEvent
 from inventory.reconcile import (
     UNKNOWN,
     Finding,
@@ -34,11 +30,6 @@ from inventory.reconcile import (
 )
 from inventory.services.ingest import ingest
 from inventory.stock import Key
-
-Progress = Callable[[int], None]
-LOCATION_FILTER_LIMIT = 1000  # larger scopes are filtered in Python, not in an IN list
-_TYPES = {kind.value: kind for kind in EventType}
-_COLUMNS = STOCK_EVENT_FIELDS
 
 
 @dataclass
@@ -167,16 +158,15 @@ def reconcile(
 
     values = counted.values
     until = max(counted.instants | {instant})
-    with db.engines.read.connect() as connection:
-        for key, events in keyed_events(connection, until, counted.scope, fold_progress):
-            result.events_folded += len(events)
-            row = values.pop(key, None)
-            if row is None:
-                sample = sample_key(events, instant)
-                if sample.known:  # a key of the ledger the file does not list
-                    compare(key, instant, None, sample)
-            else:
-                compare(key, row[1], row[0], sample_key(events, row[1]))
+    for key, events in keyed_events(db.engines, until, counted.scope, fold_progress):
+        result.events_folded += len(events)
+        row = values.pop(key, None)
+        if row is None:
+            sample = sample_key(events, instant)
+            if sample.known:  # a key of the ledger the file does not list
+                compare(key, instant, None, sample)
+        else:
+            compare(key, row[1], row[0], sample_key(events, row[1]))
     for key, (value, at, _line) in values.items():
         compare(key, at, value, UNKNOWN)
     for (location, channels), keys in sorted(matches.items()):
@@ -190,44 +180,6 @@ def _record(result: Reconciliation, finding: Finding) -> None:
     result.tally.add(finding)
     if finding.reported:
         result.findings.append(finding)
-
-
-def keyed_events(
-    connection: Connection,
-    until: int,
-    locations: set[str] | None = None,
-    progress: Progress | None = None,
-) -> Iterator[tuple[Key, list[StockEvent]]]:
-    """Each key's events at or before `until`, in canonical order, key after key (streamed)."""
-    e = t.events.c
-    is_count = case((e.type == EventType.COUNT.value, 1), else_=0)
-    # counts at one instant: the greatest event_id wins, compared as code points like Python
-    event_id = e.event_id.collate("C") if connection.dialect.name == "postgresql" else e.event_id
-    query = (
-        select(*(e[name] for name in _COLUMNS))
-        .where(e.occurred_at <= until)
-        .order_by(e.sku, e.location, e.occurred_at, is_count, event_id)
-    )
-    in_python = locations is not None and len(locations) > LOCATION_FILTER_LIMIT
-    if locations is not None and not in_python:
-        query = query.where(e.location.in_(sorted(locations)))
-    result = connection.execution_options(stream_results=True, yield_per=20_000).execute(query)
-    current: Key | None = None
-    batch: list[StockEvent] = []
-    for partition in result.partitions():
-        if progress is not None:
-            progress(len(partition))
-        for row in partition:
-            if in_python and row[3] not in locations:  # type: ignore[operator]
-                continue
-            key = (row[2], row[3])
-            if key != current:
-                if batch:
-                    yield current, batch  # type: ignore[misc]
-                current, batch = key, []
-            batch.append(StockEvent(row[0], _TYPES[row[1]], *row[2:]))
-    if batch:
-        yield current, batch  # type: ignore[misc]
 
 
 def apply_corrections(db: Database, findings: Sequence[Finding]) -> Applied:

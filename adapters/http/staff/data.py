@@ -7,19 +7,16 @@ come from `adapters.http.availability.scoped_lookup`, so the page and
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, desc, or_, select
-
 from adapters.channels.common import normalise
-from adapters.db import intake_tables as it
-from adapters.db import tables as t
+from adapters.db import holds, product_codes
+from adapters.db import keys as stored_keys
 from adapters.db.database import Database
 from adapters.http.availability import scoped_lookup
 from adapters.http.keys import DB_KEY, LOCATIONS_KEY
-from inventory.events import EventType, StockEvent
+from inventory.events import StockEvent
 
 STAFF_CHANNEL = "staff"
 EARTH_WIDE_KM = 20_040.0  # the largest radius the API accepts: half the equator
@@ -44,31 +41,12 @@ def find_sku(db: Database, text: str) -> str | None:
     text = text.strip()
     if not text or len(text) > 200:
         return None
-    a = it.sku_aliases.c
-    with db.engines.read.connect() as connection:
-        row = connection.execute(
-            select(a.sku).where(
-                or_(
-                    and_(a.kind == "sku", a.value == text),
-                    and_(a.kind == "gtin", a.value == normalise("gtin", text)),
-                )
-            )
-        ).first()
-        if row is not None:
-            return str(row.sku)
-        held = connection.execute(
-            select(t.positions.c.sku).where(t.positions.c.sku == text).limit(1)
-        ).first()
-    return text if held is not None else None
+    return product_codes.sku_named(db.engines, text, normalise("gtin", text))
 
 
 def gtin_of(db: Database, sku: str) -> str | None:
-    a = it.sku_aliases.c
-    with db.engines.read.connect() as connection:
-        row = connection.execute(
-            select(a.value).where(a.kind == "gtin", a.sku == sku).limit(1)
-        ).first()
-    return None if row is None else str(row.value).lstrip("0").zfill(13)
+    found = product_codes.gtin_of(db.engines, sku)
+    return None if found is None else found.lstrip("0").zfill(13)
 
 
 def store_numbers(app: Any, sku: str, store: str) -> dict[str, Any]:
@@ -103,53 +81,21 @@ def nearby(app: Any, sku: str, store: str, radius_km: float, limit: int) -> dict
 
 def latest_lines(db: Database, sku: str, store: str, limit: int = 8) -> list[StockEvent]:
     """The newest ledger lines (event time) that explain the store's position."""
-    e = t.events.c
-    query = (
-        select(t.events)
-        .where(e.sku == sku, or_(e.location == store, e.destination == store))
-        .order_by(desc(e.occurred_at), desc(e.position))
-        .limit(limit)
-    )
-    with db.engines.read.connect() as connection:
-        rows = list(connection.execute(query))
-    return [
-        StockEvent(
-            r.event_id,
-            EventType(r.type),
-            r.sku,
-            r.location,
-            int(r.quantity),
-            int(r.occurred_at),
-            channel=r.channel,
-            reference=r.reference,
-            reservation_id=r.reservation_id,
-            destination=r.destination,
-            reason=r.reason,
-        )
-        for r in rows
-    ]
+    return db.reader.latest(sku, store, limit)
 
 
 def open_holds(db: Database, store: str, now: int) -> list[Hold]:
-    """Reservations still holding stock at the store (unexpired), oldest first."""
-    c = t.reservation_lines.c
-    query = (
-        select(t.reservation_lines)
-        .where(c.location == store, c.held > 0)
-        .where(or_(c.never_expires.is_(True), c.expires_at.is_(None), c.expires_at > now))
-    )
+    """Reservations still holding stock at the store at `now`, oldest first."""
     found: dict[str, Hold] = {}
-    with db.engines.read.connect() as connection:
-        rows = list(connection.execute(query))
-    lines: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for r in rows:
-        found.setdefault(
-            r.reservation_id,
-            Hold(r.reservation_id, r.channel, r.reference, r.opened_at, r.expires_at),
-        )
-        lines[r.reservation_id].append((r.sku, int(r.held)))
-    for rid, hold in found.items():
-        hold.lines = sorted(lines[rid])
+    for line in holds.open_lines(db.engines, store, now):
+        hold = found.get(line.reservation_id)
+        if hold is None:
+            hold = found[line.reservation_id] = Hold(
+                line.reservation_id, line.channel, line.reference, line.opened_at, line.expiry
+            )
+        hold.lines.append((line.sku, line.held))
+    for hold in found.values():
+        hold.lines.sort()
     return sorted(found.values(), key=lambda h: (h.opened_at or 0, h.reservation_id))
 
 
@@ -172,9 +118,4 @@ def live_view(app: Any, sku: str | None, store: str, radius_km: float) -> dict[s
 
 
 def key_active(db: Database, key_id: str) -> bool:
-    from adapters.db import api_tables as k
-
-    c = k.api_keys.c
-    with db.engines.read.connect() as connection:
-        row = connection.execute(select(c.revoked_at).where(c.key_id == key_id)).first()
-    return row is not None and row.revoked_at is None
+    return stored_keys.is_active(db.engines, key_id)

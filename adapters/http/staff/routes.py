@@ -24,9 +24,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
-from sqlalchemy import select
 
-from adapters.db import tables as t
+from adapters.db import registry
 from adapters.http.auth import public
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import DB_KEY, KEYSTORE_KEY, SETTINGS_KEY
@@ -204,12 +203,7 @@ async def live(request: web.Request) -> web.StreamResponse:
 
 
 def _timezone(request: web.Request, location: str) -> str:
-    db = request.config_dict[DB_KEY]
-    with db.engines.read.connect() as connection:
-        row = connection.execute(
-            select(t.locations.c.timezone).where(t.locations.c.id == location)
-        ).first()
-    return str(row.timezone) if row is not None and row.timezone else "UTC"
+    return registry.timezone_of(request.config_dict[DB_KEY].engines, location) or "UTC"
 
 
 @page

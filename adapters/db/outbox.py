@@ -1,0 +1,65 @@
+"""The outbox table: availability changes written inside the ledger transaction, read in order
+by the relay and deleted once published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from adapters.db import intake_tables as it
+from adapters.db import raw
+from adapters.db.engine import Engines
+from adapters.db.ledger import chunks
+from adapters.db.stock_reads import StockReads
+from inventory.stock import Key
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    sku: str
+    location: str
+    available: int
+    on_hand: int
+    reserved: int
+    ledger_position: int
+    created_at: int
+
+
+def record_changes(connection: Connection, reads: StockReads, keys: Iterable[Key], now: int) -> int:
+    """One row per changed position, as it stands at `now` inside the writer's transaction;
+    returns how many were written."""
+    rows: list[dict[str, Any]] = []
+    for part in chunks(sorted(keys)):
+        for position, last in reads.stamped_in(connection, part, now):
+            rows.append(
+                {
+                    "sku": position.sku,
+                    "location": position.location,
+                    "available": position.available,
+                    "on_hand": position.on_hand,
+                    "reserved": position.reserved,
+                    "ledger_position": last,
+                    "created_at": now,
+                }
+            )
+    if rows:
+        connection.execute(it.outbox.insert(), rows)
+    return len(rows)
+
+
+def pending(engines: Engines, limit: int) -> list[OutboxRow]:
+    """The oldest `limit` rows not yet published, in order."""
+    query = select(it.outbox).order_by(it.outbox.c.id).limit(limit)
+    with engines.read.connect() as connection:
+        return [raw.record(OutboxRow, row) for row in connection.execute(query)]
+
+
+def remove(engines: Engines, ids: Sequence[int]) -> None:
+    """Delete published rows."""
+    with engines.write.begin() as connection:
+        for part in chunks(list(ids)):
+            connection.execute(delete(it.outbox).where(it.outbox.c.id.in_(part)))

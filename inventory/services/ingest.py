@@ -122,6 +122,19 @@ def text_errors(event: StockEvent) -> list[FieldError]:
     return found
 
 
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database keeps as text (NUL, lone surrogates) written as escapes,
+    for the intake's own records (a dead letter's reason, format and origin)."""
+    if not _NOT_TEXT.search(text):
+        return text
+    return _NOT_TEXT.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if m[0] == "\x00" else f"\\u{ord(m[0]):04x}", text
+    )
+
+
 def event_errors(registry: Registry, events: Sequence[StockEvent]) -> dict[int, list[FieldError]]:
     """Every rule an event must pass before the ledger, per event index: storable text, then
     known locations."""

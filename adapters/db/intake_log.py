@@ -66,7 +66,7 @@ def record_dead_letters(connection: Connection, letters: Iterable[DeadLetter], n
     ]
     if rows:
         statement = dialect_insert(connection, it.dead_letters).on_conflict_do_nothing(
-            index_elements=["source", "partition", "offset", "fingerprint"]
+            index_elements=["source", "partition", "offset", "format", "fingerprint"]
         )
         connection.execute(statement, rows)
 

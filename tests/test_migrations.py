@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import adapters.db.api_tables  # noqa: F401  (declares its tables)
-import adapters.db.intake_tables  # noqa: F401
+import adapters.db.api_tables
+import adapters.db.intake_tables
 import adapters.db.session_tables  # noqa: F401
 import adapters.db.tables as tables
 

@@ -37,6 +37,7 @@ from adapters.http.staff.session import Session, current, load, open_session
 from adapters.http.staff.settings import STAFF_SETTINGS_KEY
 from inventory.reservations import Line, Reservation
 from inventory.services import counts, reservations
+from inventory.services.ingest import UNSTORABLE_TEXT, unstorable
 
 log = logging.getLogger("inventory.staff")
 HERE = Path(__file__).parent
@@ -131,7 +132,9 @@ def duration(seconds: int) -> str:
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def resolve_query(request: web.Request, query: str) -> str | None:
+async def resolve_query(request: web.Request, query: str, field: str = "q") -> str | None:
+    if unstorable(query):  # refused before the database (PostgreSQL refuses NUL)
+        raise Refused(422, f"{field}: {UNSTORABLE_TEXT}")
     db = request.config_dict[DB_KEY]
     return await in_thread(request.app, data.find_sku, db, query)
 
@@ -193,7 +196,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         raise Refused(401, "Signed out: sign in again.")
     sku = request.query.get("sku") or None
     if sku is not None:
-        sku = await resolve_query(request, sku)
+        sku = await resolve_query(request, sku, "sku")
     context = await live_context(request, session, sku)
     return aiohttp_jinja2.render_template("live.html", request, context)
 
@@ -280,7 +283,7 @@ def _done(session: Session, message: str, sku: str) -> web.Response:
 async def hold(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     errors: dict[str, str] = {}
-    sku = await resolve_query(request, str(form.get("sku", "")))
+    sku = await resolve_query(request, str(form.get("sku", "")), "sku")
     if sku is None:
         errors["sku"] = "no such product"
     quantity = whole_number(form, "quantity", errors, 1, 1_000_000)
@@ -358,7 +361,7 @@ async def release(request: web.Request) -> web.StreamResponse:
 async def count(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     errors: dict[str, str] = {}
-    sku = await resolve_query(request, str(form.get("sku", "")))
+    sku = await resolve_query(request, str(form.get("sku", "")), "sku")
     if sku is None:
         errors["sku"] = "no such product"
     counted = whole_number(form, "counted", errors, 0, 10_000_000)

@@ -7,11 +7,27 @@ fields refused) so a bad request is a 422 naming the field; query strings are pa
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic_core import PydanticCustomError
 
-from schemas.events import MAX_QUANTITY, Instant, Name, Text
+from inventory.services.ingest import UNSTORABLE_TEXT, unstorable
+from schemas.events import MAX_QUANTITY, Instant
+from schemas.events import Name as ContractName
+from schemas.events import Text as ContractText
+
+
+def _storable(value: str) -> str:
+    """Refused before any database sees it (PostgreSQL refuses NUL; SQLite would keep it)."""
+    if unstorable(value):
+        raise PydanticCustomError("unstorable_text", UNSTORABLE_TEXT)
+    return value
+
+
+# an id in a path, a query or a request body
+Name = Annotated[ContractName, AfterValidator(_storable)]
+Text = Annotated[ContractText, AfterValidator(_storable)]
 
 Quantity = StrictInt
 

@@ -113,3 +113,31 @@ def test_the_service_app_lets_signed_webhooks_past_api_key_auth(database: Databa
 
     assert asyncio.run(run()) == [202, 401]  # no SKUs imported: kept as a dead letter
     assert len(list_dead_letters(database)) == 1
+
+
+def test_the_same_body_under_two_topics_keeps_both_dead_letters(database: Database) -> None:
+    body = b'{"id": 1}'  # neither an order nor a refund the translators can use
+    answers = post_all(
+        database,
+        [
+            ("/v1/webhooks/shop/orders/create", body, signed(body)),
+            ("/v1/webhooks/shop/refunds/create", body, signed(body)),
+            ("/v1/webhooks/shop/refunds/create", body, signed(body)),  # a re-sent one
+        ],
+    )
+    assert [status for status, _ in answers] == [202, 202, 202]
+    letters = list_dead_letters(database)
+    assert sorted(r.format for r in letters) == ["shop/orders/create", "shop/refunds/create"]
+
+
+def test_a_signed_body_with_nul_in_a_field_is_a_dead_letter_naming_it(database: Database) -> None:
+    order = json.loads(ORDER)
+    order["line_items"][0]["variant_id"] = None
+    order["line_items"][0]["sku"] = "SOCK\x00MER"
+    order["name"] = "#10\x0001"
+    body = json.dumps(order).encode()
+    (answer,) = post_all(database, [("/v1/webhooks/shop/orders/create", body, signed(body))])
+    assert answer[0] == 202 and answer[1]["status"] == "dead_letter"
+    assert answer[1]["reason"].startswith("line_items[0]")
+    (letter,) = list_dead_letters(database)
+    assert "\x00" not in letter.reason and bytes(letter.payload) == body

@@ -112,7 +112,7 @@ def test_poison_messages_are_dead_lettered_and_the_rest_applied(
     create_topics(broker.bootstrap, events, pos, dlq, feed)
     good = [(receipt(f"r{i}", "SOCK-MER-4245", 1 + i % 3), {}) for i in range(120)]
     poison = [
-        (b"\x00\xffnot json", {}),  # not JSON
+        (b"\x00\xffnot json", {}),  # not JSON, not even UTF-8
         (b'["receipt", 5]', {}),  # wrong type
         (receipt("u1", "NO-SUCH-SKU", 1), {}),  # unknown SKU
         (b'{"event_id": "m1", "type": "receipt", "sku": "SOCK-MER-4245"}', {}),  # missing fields
@@ -137,7 +137,7 @@ def test_poison_messages_are_dead_lettered_and_the_rest_applied(
     letters = list_dead_letters(database)
     reasons = sorted(r.reason.split(":")[0] for r in letters)
     assert len(letters) == 5
-    assert any(r.startswith("not valid JSON") for r in reasons)
+    assert any(r.startswith("not valid UTF-8") for r in reasons)
     assert "an event must be a JSON object" in {r.reason for r in letters}
     assert "sku: unknown SKU: NO-SUCH-SKU" in {r.reason for r in letters}
     assert any("exceeds the limit" in r.reason for r in letters)
@@ -187,3 +187,64 @@ def test_a_database_outage_rereads_the_batch(broker: LocalBroker, database: Data
     assert (totals.accepted, totals.duplicate) == (300, 0)
     assert database.reader.position("SKU-1", "WH-KASSEL").on_hand == 300
     assert sum(load_offsets(database, cfg.group).values()) == 300
+
+
+def test_every_kind_of_poison_becomes_a_dead_letter_and_the_partition_moves_on(
+    broker: LocalBroker, database: Database
+) -> None:
+    """Bad messages of every kind, among good ones: each bad one is a dead letter with its
+    reason, every good one lands exactly once, and every partition is read to its end, even
+    when the database itself refuses a batch (here: a driver error on one event)."""
+    from sqlalchemy.exc import DataError
+
+    def driver_refuses(_connection: Any, result: Any) -> None:
+        if any(o.event_id == "refused-by-driver" for o in result.outcomes):
+            raise DataError("INSERT", {}, Exception("value out of range for the driver"))
+
+    database.ledger.listeners.append(driver_refuses)
+    topic = unique("events")
+    create_topics(broker.bootstrap, topic)
+    good = [(receipt(f"g{i}", "SKU-GOOD", 1 + i % 3), {}) for i in range(120)]
+    shop_order = {
+        "id": 9001,
+        "created_at": "2026-05-01T08:00:00Z",
+        "line_items": [{"id": 1, "sku": "NO\x00SUCH", "quantity": 1}],
+    }
+    poison = [
+        (receipt("nul-1", "SKU\x00GOOD", 1), {}),  # NUL in a field
+        (json.dumps(shop_order).encode(), {"x-format": "shop/orders/create"}),  # NUL in reason
+        (b'{"event_id": "bad-\xff\xfe", "type": "receipt"}', {}),  # invalid UTF-8
+        (b'{"pad": "' + b"x" * (10 << 20) + b'"}', {}),  # 10 MB: over the limit
+        (b'{"event_id": 5, "type": ["receipt"], "quantity": "many"}', {}),  # wrong types
+        (b"[" * 100_000 + b"]" * 100_000, {}),  # deep nesting
+        (receipt("fmt-1", "SKU-GOOD", 1), {"x-format": "bogus\x00format"}),  # unknown format
+        (receipt("refused-by-driver", "SKU-GOOD", 1), {}),  # the database refuses it
+    ]
+    mixed = good[:40] + poison[:4] + good[40:80] + poison[4:] + good[80:]
+    produce(broker.bootstrap, topic, mixed)
+    cfg = config(broker, {topic: "contract"}, dead_letter_topic=None, batch=50)
+
+    totals = IntakeConsumer(database, cfg).run(idle_exit_s=2)
+
+    assert (totals.accepted, totals.dead) == (120, len(poison))
+    assert database.reader.count_events() == 120
+    assert database.reader.position("SKU-GOOD", "WH-KASSEL").on_hand == sum(
+        1 + i % 3 for i in range(120)
+    )
+    assert sum(load_offsets(database, cfg.group).values()) == len(mixed)
+    letters = {bytes(r.payload)[:40]: r for r in list_dead_letters(database)}
+    assert len(letters) == len(poison)
+    reasons = {r.reason for r in letters.values()}
+    assert "sku: contains a control character or an unpaired surrogate" in reasons
+    assert any(r.startswith("line_items[0]: unknown SKU") and "\\x00" in r for r in reasons)
+    utf8 = next(r for r in reasons if "UTF-8" in r)
+    assert utf8.startswith("not valid UTF-8: byte 0xff at offset 18"), utf8
+    assert any("exceeds the limit" in r for r in reasons)
+    assert any(r.startswith("event_id:") for r in reasons)
+    assert any("depth limit exceeded" in r for r in reasons)
+    assert any(r.startswith("format: unknown format 'bogus\\x00format'") for r in reasons)
+    assert any(r.startswith("not applied: DataError") for r in reasons)
+    assert {r.format for r in letters.values()} >= {"bogus\\x00format", "shop/orders/create"}
+
+    again = IntakeConsumer(database, cfg).run(idle_exit_s=1.5)  # the same group: nothing left
+    assert (again.messages, database.reader.count_events()) == (0, 120)

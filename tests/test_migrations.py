@@ -5,6 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import adapters.db.api_tables
+import adapters.db.intake_tables
+import adapters.db.session_tables  # noqa: F401
 import adapters.db.tables as tables
 
 

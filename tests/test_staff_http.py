@@ -9,8 +9,10 @@ import pytest
 import requests
 
 from adapters.db import intake_tables as it
+from adapters.http.app import create_app
 from adapters.http.auth import KeyStore
-from tests.api_fixtures import Api, api, receipt  # noqa: F401  (fixture)
+from adapters.http.settings import Settings
+from tests.api_fixtures import Api, ServerThread, api, receipt  # noqa: F401  (fixture)
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
@@ -217,6 +219,10 @@ def test_writes_elsewhere_are_refused_and_change_nothing(stocked: Api) -> None:
         ("two", "whole number"),
         ("", "required"),
         ("11", "only 10 available"),
+        ("١٢", "whole number"),  # Arabic-Indic digits
+        ("1_0", "whole number"),
+        ("+3", "whole number"),
+        ("1" * 5000, "at most"),
     ],
 )
 def test_bad_quantities_mark_the_field(stocked: Api, quantity: str, reason: str) -> None:
@@ -263,3 +269,102 @@ def test_a_revoked_key_ends_the_session_at_the_next_write(stocked: Api) -> None:
     refused = tablet.post("/staff/hold", sku="SHOE-42", quantity=1, reference="x", minutes=5)
     assert refused.status_code == 401
     assert available(stocked, "SHOE-42", "S-BER") == 10
+
+
+def other_server(stocked: Api) -> ServerThread:
+    """Another server process's application over the same database (or this one restarted)."""
+    return ServerThread(create_app(stocked.db, Settings(sweep_interval_seconds=0)))
+
+
+def with_cookie(value: str) -> requests.Session:
+    browser = requests.Session()
+    browser.cookies.set("staff_session", value, path="/staff")
+    return browser
+
+
+def test_a_session_survives_a_restart_and_is_shared_by_every_server(stocked: Api) -> None:
+    tablet = Tablet(stocked, stocked.keys["store"])
+    cookie = tablet.http.cookies["staff_session"]
+    with other_server(stocked) as second:
+        browser = with_cookie(cookie)
+        page = browser.get(f"{second.url}/staff/", params={"q": "SHOE-42"}, timeout=30)
+        assert page.status_code == 200 and "Sign out" in page.text and "S-BER" in page.text
+        csrf = CSRF.search(page.text)
+        assert csrf is not None
+        held = browser.post(
+            f"{second.url}/staff/hold",
+            data={"csrf": csrf.group(1), "sku": "SHOE-42", "quantity": 2, "reference": "Ann"},
+            timeout=30,
+        )
+        assert held.status_code == 422  # minutes missing: a form error, not a sign-in page
+        held = browser.post(
+            f"{second.url}/staff/hold",
+            data={
+                "csrf": csrf.group(1),
+                "sku": "SHOE-42",
+                "quantity": 2,
+                "reference": "Ann",
+                "minutes": 5,
+            },
+            timeout=30,
+        )
+        assert held.status_code == 200 and "Held 2" in held.text
+    assert available(stocked, "SHOE-42", "S-BER") == 8
+    assert "Held 2" not in tablet.get().text  # the flash was shown once, on the other server
+
+
+def test_sign_out_ends_the_session_at_once_on_every_server(stocked: Api) -> None:
+    tablet = Tablet(stocked, stocked.keys["store"])
+    tablet.get("SHOE-42")
+    cookie, csrf = tablet.http.cookies["staff_session"], tablet.csrf
+    tablet.post("/staff/signout")
+    stolen = with_cookie(cookie)  # a copy of the cookie kept from before
+    assert "Sign in" in stolen.get(f"{stocked.url}/staff/", timeout=30).text
+    with other_server(stocked) as second:
+        refused = stolen.post(
+            f"{second.url}/staff/hold",
+            data={"csrf": csrf, "sku": "SHOE-42", "quantity": 1, "reference": "x", "minutes": 5},
+            timeout=30,
+        )
+        assert refused.status_code == 401
+    assert available(stocked, "SHOE-42", "S-BER") == 10
+
+
+def test_revoking_the_key_ends_its_sessions_at_once(stocked: Api) -> None:
+    tablets = [Tablet(stocked, stocked.keys["store"]) for _ in range(2)]
+    assert all("Sign out" in t.get("SHOE-42").text for t in tablets)
+    KeyStore(stocked.db).revoke(stocked.keys["store"].split("_")[1])
+    assert all("Sign in" in t.get("SHOE-42").text for t in tablets)  # even a read
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded", "secure"),
+    [
+        ("127.0.0.1", "https", True),
+        ("127.0.0.0/8, ::1", "http, https", True),
+        ("127.0.0.1", None, False),
+        ("127.0.0.1", "http", False),
+        ("", "https", False),  # no proxy trusted: the header is not believed
+        ("10.1.2.3", "https", False),  # not from the trusted proxy
+    ],
+)
+def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(
+    stocked: Api,
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: str,
+    forwarded: str | None,
+    secure: bool,
+) -> None:
+    monkeypatch.setenv("INVENTORY_TRUSTED_PROXIES", trusted)
+    headers = {"X-Forwarded-Proto": forwarded} if forwarded else {}
+    with other_server(stocked) as server:
+        answer = requests.post(
+            f"{server.url}/staff/signin",
+            data={"key": stocked.keys["store"]},
+            headers=headers,
+            allow_redirects=False,
+            timeout=30,
+        )
+    cookie = answer.headers["Set-Cookie"]
+    assert "staff_session=" in cookie and "HttpOnly" in cookie
+    assert ("Secure" in cookie) is secure

@@ -107,7 +107,17 @@ def decode_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise TranslationError("", f"not valid JSON: {error}") from None
+        raise TranslationError("", utf8_problem(body) or f"not valid JSON: {error}") from None
+
+
+def utf8_problem(body: bytes) -> str | None:
+    """Why `body` is not UTF-8 (the first bad byte and its offset), or None when it is."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = body[error.start : error.start + 1].hex()
+        return f"not valid UTF-8: byte 0x{bad} at offset {error.start} ({error.reason})"
+    return None
 
 
 def need(obj: Any, name: str, path: str = "") -> Any:

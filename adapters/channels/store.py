@@ -112,6 +112,10 @@ class Translator:
             return Translated(message, self.events(message))
         except TranslationError as error:
             return Translated(message, error=str(error))
+        except Exception as error:  # a translator's bug must not stop the intake
+            return Translated(
+                message, error=f"could not translate: {type(error).__name__}: {error}"
+            )
 
 
 def apply_messages(

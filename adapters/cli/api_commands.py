@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from adapters.cli import add_db_option, demo_command
+from adapters.cli import add_db_option, demo_command, readable
 from adapters.db.database import Database
 from inventory.services.reservations import sweep
 
@@ -129,6 +129,8 @@ def run(db: Database, host: str, port: int, **settings: Any) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if args.channels:
+        readable(args.channels, "--channels: ")
     db = Database(args.db)
     return run(
         db,

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 
-from adapters.cli import add_db_option
+from adapters.cli import add_db_option, not_text, readable
 from adapters.kafka.config import ConsumerConfig, parse_topics
 from inventory.events import format_instant
 
@@ -149,6 +149,7 @@ def cmd_skus_import(args: argparse.Namespace) -> int:
     from adapters.channels.store import import_skus
     from adapters.db.database import Database
 
+    readable(args.file)
     db = Database(args.db)
     try:
         if args.file == "-":
@@ -156,6 +157,8 @@ def cmd_skus_import(args: argparse.Namespace) -> int:
         else:
             with open(args.file, encoding="utf-8-sig", newline="") as stream:
                 count = import_skus(db, stream)
+    except UnicodeDecodeError as error:
+        raise not_text(args.file, error) from None
     except ValueError as error:
         print(f"{args.file}: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from tqdm import tqdm
 
-from adapters.cli import add_db_option
+from adapters.cli import add_db_option, readable
 from adapters.db.database import Database
 from adapters.db.replay import rebuild, verify
 from adapters.intake import ingest_file
@@ -60,6 +60,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    readable(args.file)
     db = Database(args.db)
     if args.file == "-":
         report = ingest_file(db, sys.stdin.buffer)
@@ -70,6 +71,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         body = {
             **report.summary(),
+            "lines": report.lines,
+            "stopped_at": report.stopped_at,
+            "stop_reason": report.stop_reason,
             "errors": [
                 {
                     "line": r.line,
@@ -87,7 +91,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for r in rejected:
             reasons = "; ".join(f"{x.field or 'event'}: {x.reason}" for x in r.reasons)
             print(f"line {r.line} {r.status} ({r.event_id or '-'}): {reasons}")
-    return 1 if rejected else 0
+    if report.stopped_at is not None:
+        print(
+            f"stopped: committed {report.lines} lines before line {report.stopped_at}; "
+            f"line {report.stopped_at} and after not applied: {report.stop_reason}",
+            file=sys.stderr,
+        )
+    return 1 if rejected or report.stopped_at is not None else 0
 
 
 def cmd_stock(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import locations as registry
-from adapters.cli import add_db_option
+from adapters.cli import add_db_option, not_text, readable
 from adapters.db.database import Database
 
 COLUMNS = ("id", "kind", "name", "city", "country", "timezone", "pickup_enabled", "ship_enabled")
@@ -37,11 +37,12 @@ def _open(args: argparse.Namespace) -> Database:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        print(f"{args.file}: no such file", file=sys.stderr)
-        return 2
-    if args.check:
+    readable(args.file)
+    try:
         text = args.file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as undecodable:
+        raise not_text(args.file, undecodable) from None
+    if args.check:
         report = registry.parse_records(text, registry.file_format(args.file))
     else:
         db = _open(args)

@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from adapters.cli import add_db_option
+from adapters.cli import add_db_option, not_text, readable
 from adapters.db.database import Database
 from adapters.reconcile.export import export_snapshot
 from adapters.reconcile.job import Options, Reconciliation, reconcile
@@ -79,9 +79,7 @@ def _instant(text: str | None, option: str) -> int | None:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     path = Path(args.snapshot)
-    if not path.is_file():
-        print(f"{path}: no such file", file=sys.stderr)
-        return 2
+    readable(path)
     if args.max_drift < 0:
         print("--max-drift: must be zero or more", file=sys.stderr)
         return 2
@@ -98,6 +96,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             tqdm(unit="ev", desc="ledger", disable=None, leave=False) as events,
         ):
             result = reconcile(db, options, rows.update, events.update)
+    except UnicodeDecodeError as error:
+        raise not_text(path, error) from None
     except SnapshotError as error:
         print(f"{path}: {error}; nothing compared or applied", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from adapters.db import intake_tables as it
 from adapters.db.database import Database
 from adapters.db.ledger import chunks, dialect_insert
 from inventory.ports import DeadLetter, Message
+from inventory.services.ingest import storable
 
 # -- SKU aliases -----------------------------------------------------------------------------
 
@@ -48,14 +49,16 @@ def fingerprint(payload: bytes) -> str:
 def record_dead_letters(connection: Connection, letters: Iterable[DeadLetter], now: int) -> None:
     rows = [
         {
-            "source": letter.message.source,
+            "source": storable(letter.message.source)[:200],
             "partition": letter.message.partition,
             "offset": letter.message.offset,
-            "format": letter.message.format[:60],
+            "format": storable(letter.message.format)[:60],
             "fingerprint": fingerprint(letter.message.payload),
-            "reason": letter.reason[:4000],
+            "reason": storable(letter.reason)[:4000],
             "payload": letter.message.payload,
-            "headers": orjson.dumps(letter.message.headers).decode(),
+            "headers": orjson.dumps(
+                {storable(k): storable(v) for k, v in letter.message.headers.items()}
+            ).decode(),
             "status": "open",
             "received_at": now,
         }
@@ -63,7 +66,7 @@ def record_dead_letters(connection: Connection, letters: Iterable[DeadLetter], n
     ]
     if rows:
         statement = dialect_insert(connection, it.dead_letters).on_conflict_do_nothing(
-            index_elements=["source", "partition", "offset", "fingerprint"]
+            index_elements=["source", "partition", "offset", "format", "fingerprint"]
         )
         connection.execute(statement, rows)
 

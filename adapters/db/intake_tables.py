@@ -51,7 +51,16 @@ dead_letters = Table(
     Column("received_at", BigInteger, nullable=False),
     Column("retried_at", BigInteger),
     Column("published_at", BigInteger),
-    Index("ux_dead_letters_origin", "source", "partition", "offset", "fingerprint", unique=True),
+    # format too: webhooks (partition/offset -1) under different topics may share a body
+    Index(
+        "ux_dead_letters_origin",
+        "source",
+        "partition",
+        "offset",
+        "format",
+        "fingerprint",
+        unique=True,
+    ),
     Index("ix_dead_letters_status", "status", "id"),
 )
 

@@ -19,7 +19,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from schemas.events import Name, rejections
+from schemas.api import Name
+from schemas.events import rejections
 
 log = logging.getLogger("inventory.http")
 PROBLEM_TYPE = "application/problem+json"

@@ -36,8 +36,24 @@ from adapters.channels.store import (
 from adapters.db.database import Database
 from adapters.kafka.config import ConsumerConfig
 from adapters.kafka.outbox import relay_once
+from inventory.ports import TransientFailure
+from inventory.services.ingest import Translated, receive
 
 log = logging.getLogger("inventory.consume")
+
+
+class _Unavailable(Exception):
+    """The database cannot be reached (or refuses even a dead letter): wait and read again.
+    `applied` holds each partition's next offset already committed before it happened."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.applied: dict[tuple[str, int], int] = {}
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0] if text else ""
 
 
 @dataclass
@@ -191,20 +207,76 @@ class IntakeConsumer:
             return False
         messages, next_offsets = self._messages(polled)
         try:
-            report = apply_messages(
-                self.db, self.translator, messages, self.config.group, next_offsets
-            )
-        except OperationalError as error:  # database away: read the batch again later
-            self._rewind(polled)
-            self._wait(f"database unavailable ({error.orig})")
+            reports = self._apply(messages, next_offsets)
+        except _Unavailable as away:  # database away: read from the first unapplied message
+            self._rewind(polled, away.applied)
+            self._wait(f"database unavailable ({away})")
             return True  # work is waiting: the topics are not quiet
-        self.totals.add(report)
-        if self.on_batch is not None:
-            self.on_batch(report)
+        for report in reports:
+            self.totals.add(report)
+            if self.on_batch is not None:
+                self.on_batch(report)
         self._commit(next_offsets)
         self._publish_side_topics()
         self.backoff = 0.0
         return True
+
+    def _apply(
+        self, messages: list[Message], next_offsets: dict[tuple[str, int], int]
+    ) -> list[BatchReport]:
+        """The batch in one transaction; if the database refuses it (a value the driver will
+        not take, a translator's surprise), message by message, each with its offset, so the
+        one at fault becomes a dead letter with the reason and the partition moves on."""
+        try:
+            return [self._apply_batch(messages, next_offsets)]
+        except _Unavailable:
+            raise
+        except Exception as error:
+            log.warning(
+                "batch of %d refused (%s); applying one by one", len(messages), _first_line(error)
+            )
+        reports = []
+        applied: dict[tuple[str, int], int] = {}
+        for message in messages:
+            where = (message.source, message.partition)
+            offset = {where: message.offset + 1}
+            try:
+                try:
+                    reports.append(self._apply_batch([message], offset))
+                except _Unavailable:
+                    raise
+                except Exception as error:
+                    reason = f"not applied: {type(error).__name__}: {_first_line(error)}"
+                    log.warning("%s[%d]@%d: %s", *where, message.offset, reason)
+                    reports.append(self._dead_letter(message, reason, offset))
+            except _Unavailable as away:
+                away.applied = applied
+                raise
+            applied[where] = message.offset + 1
+        return reports
+
+    def _apply_batch(
+        self, messages: list[Message], next_offsets: dict[tuple[str, int], int]
+    ) -> BatchReport:
+        try:
+            return apply_messages(
+                self.db, self.translator, messages, self.config.group, next_offsets
+            )
+        except (OperationalError, TransientFailure) as error:
+            raise _Unavailable(str(getattr(error, "orig", None) or error)) from error
+
+    def _dead_letter(
+        self, message: Message, reason: str, next_offsets: dict[tuple[str, int], int]
+    ) -> BatchReport:
+        try:
+            return receive(
+                self.db.unit_of_work,
+                [Translated(message, error=reason)],
+                self.config.group,
+                next_offsets,
+            )
+        except Exception as error:  # not even the dead letter could be written
+            raise _Unavailable(str(getattr(error, "orig", None) or error)) from error
 
     def _messages(self, polled: dict[Any, list[Any]]) -> tuple[list[Message], dict[Any, int]]:
         messages: list[Message] = []
@@ -243,11 +315,15 @@ class IntakeConsumer:
                 log.warning("%s[%d] ends at %d, before our position: re-reading it", *tp, end)
                 self.consumer.seek_to_beginning(tp)
 
-    def _rewind(self, polled: dict[Any, list[Any]]) -> None:
+    def _rewind(
+        self, polled: dict[Any, list[Any]], applied: dict[tuple[str, int], int] | None = None
+    ) -> None:
+        """Read each partition again from its first message not yet applied."""
         assert self.consumer is not None
         for tp, records in polled.items():
             if records:
-                self.consumer.seek(tp, records[0].offset)
+                done = (applied or {}).get((tp.topic, tp.partition))
+                self.consumer.seek(tp, done if done is not None else records[0].offset)
 
     def _commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
         """Tell Kafka too (a hint for tools and for a consumer without the database's offsets)."""

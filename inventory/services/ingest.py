@@ -102,6 +102,14 @@ _TEXT_FIELDS = (
 )
 
 
+UNSTORABLE_TEXT = "contains a control character or an unpaired surrogate"
+
+
+def unstorable(text: str) -> bool:
+    """Text no database stores alike: control characters (NUL above all), lone surrogates."""
+    return not text.isprintable() and _UNSTORABLE.search(text) is not None
+
+
 def text_errors(event: StockEvent) -> list[FieldError]:
     """Text no database can store the same way is refused here, on every path: NUL and other
     control characters (PostgreSQL refuses NUL; SQLite would keep it), lone surrogates (not
@@ -118,8 +126,21 @@ def text_errors(event: StockEvent) -> list[FieldError]:
         if len(value) > limit:
             found.append(FieldError(name, f"at most {limit} characters, got {len(value)}"))
         elif _UNSTORABLE.search(value):
-            found.append(FieldError(name, "contains a control character or an unpaired surrogate"))
+            found.append(FieldError(name, UNSTORABLE_TEXT))
     return found
+
+
+_NOT_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` with what no database keeps as text (NUL, lone surrogates) written as escapes,
+    for the intake's own records (a dead letter's reason, format and origin)."""
+    if not _NOT_TEXT.search(text):
+        return text
+    return _NOT_TEXT.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if m[0] == "\x00" else f"\\u{ord(m[0]):04x}", text
+    )
 
 
 def event_errors(registry: Registry, events: Sequence[StockEvent]) -> dict[int, list[FieldError]]:

@@ -7,14 +7,16 @@ import jinja2
 from aiohttp import web
 
 from adapters.http.staff.routes import HERE, asset_version
-from adapters.http.staff.session import Sessions
+from adapters.http.staff.session import DatabaseStorage, middleware
 from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY, StaffSettings
 
 
 def setup(app: web.Application, settings: StaffSettings | None = None) -> None:
     settings = settings or StaffSettings.from_env()
     app[STAFF_SETTINGS_KEY] = settings
-    app[SESSIONS_KEY] = Sessions(settings.session_minutes * 60)
+    storage = DatabaseStorage(settings.session_minutes * 60, settings.trusted_proxies)
+    app[SESSIONS_KEY] = storage
+    app.middlewares.append(middleware(storage))
     environment = aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+
+WHOLE = re.compile(r"-?[0-9]+")
 
 
 class FieldErrors(Exception):
@@ -22,11 +25,10 @@ def whole_number(
     if not raw:
         errors[name] = "required"
         return 0
-    try:
-        value = int(raw)
-    except ValueError:
+    if not WHOLE.fullmatch(raw):  # ASCII digits only: int() would take "١٢" and "1_0"
         errors[name] = "must be a whole number"
         return 0
+    value = int(raw) if len(raw) <= 19 else (low - 1 if raw.startswith("-") else high + 1)
     if value < low:
         errors[name] = "must be more than 0" if low == 1 else f"must be at least {low}"
     elif value > high:

@@ -32,10 +32,11 @@ from adapters.http.keys import DB_KEY, KEYSTORE_KEY, SETTINGS_KEY
 from adapters.http.problems import Problem
 from adapters.http.staff import data
 from adapters.http.staff.forms import text, whole_number
-from adapters.http.staff.session import COOKIE, Session, clear_cookie, set_cookie
-from adapters.http.staff.settings import SESSIONS_KEY, STAFF_SETTINGS_KEY
+from adapters.http.staff.session import Session, current, load, open_session
+from adapters.http.staff.settings import STAFF_SETTINGS_KEY
 from inventory.reservations import Line, Reservation
 from inventory.services import counts, reservations
+from inventory.services.ingest import UNSTORABLE_TEXT, unstorable
 
 log = logging.getLogger("inventory.staff")
 HERE = Path(__file__).parent
@@ -71,6 +72,8 @@ def page(handler: Handler) -> Handler:
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:
+            if not request.path.startswith("/staff/static/"):
+                await load(request)
             response = await handler(request)
         except Refused as refused:
             response = error_page(request, refused.status, refused.message)
@@ -102,10 +105,6 @@ def error_page(request: web.Request, status: int, message: str) -> web.Response:
     )
 
 
-def current(request: web.Request) -> Session | None:
-    return request.config_dict[SESSIONS_KEY].get(request.cookies.get(COOKIE))
-
-
 def nonce() -> str:
     return secrets.token_hex(8)
 
@@ -132,7 +131,9 @@ def duration(seconds: int) -> str:
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def resolve_query(request: web.Request, query: str) -> str | None:
+async def resolve_query(request: web.Request, query: str, field: str = "q") -> str | None:
+    if unstorable(query):  # refused before the database (PostgreSQL refuses NUL)
+        raise Refused(422, f"{field}: {UNSTORABLE_TEXT}")
     db = request.config_dict[DB_KEY]
     return await in_thread(request.app, data.find_sku, db, query)
 
@@ -194,7 +195,7 @@ async def live(request: web.Request) -> web.StreamResponse:
         raise Refused(401, "Signed out: sign in again.")
     sku = request.query.get("sku") or None
     if sku is not None:
-        sku = await resolve_query(request, sku)
+        sku = await resolve_query(request, sku, "sku")
     context = await live_context(request, session, sku)
     return aiohttp_jinja2.render_template("live.html", request, context)
 
@@ -227,11 +228,9 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
         )
     location = sorted(who.stores)[0]
     zone = await in_thread(request.app, _timezone, request, location)
-    session = request.config_dict[SESSIONS_KEY].open(who.key_id, who.name, location)
-    session.timezone = zone
-    response = redirect("/staff/")
-    set_cookie(response, request, session)
-    return response
+    lifetime = request.config_dict[STAFF_SETTINGS_KEY].session_minutes * 60
+    await open_session(request, who.key_id, who.name, location, zone, lifetime)
+    return redirect("/staff/")
 
 
 @page
@@ -239,10 +238,8 @@ async def sign_out(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     session = current(request)
     if session is not None and session.csrf_ok(form.get("csrf")):  # type: ignore[arg-type]
-        request.config_dict[SESSIONS_KEY].close(session.token)
-    response = redirect("/staff/")
-    clear_cookie(response)
-    return response
+        session.end()  # the row goes with this response: the cookie stops working at once
+    return redirect("/staff/")
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -258,7 +255,7 @@ async def writer(request: web.Request) -> tuple[Session, Any]:
         raise Refused(403, "This form has expired; reload the page and try again.")
     db = request.config_dict[DB_KEY]
     if not await in_thread(request.app, data.key_active, db, session.key_id):
-        request.config_dict[SESSIONS_KEY].close(session.token)
+        session.end()
         raise Refused(401, "The store key was revoked; sign in with a valid key.")
     location = str(form.get("location", session.store))
     if location != session.store:
@@ -272,7 +269,7 @@ def redirect(location: str) -> web.Response:
 
 
 def _done(session: Session, message: str, sku: str) -> web.Response:
-    session.flash.append(message)
+    session.flash = [*session.flash, message]
     return redirect(f"/staff/?{urlencode({'q': sku})}" if sku else "/staff/")
 
 
@@ -280,7 +277,7 @@ def _done(session: Session, message: str, sku: str) -> web.Response:
 async def hold(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     errors: dict[str, str] = {}
-    sku = await resolve_query(request, str(form.get("sku", "")))
+    sku = await resolve_query(request, str(form.get("sku", "")), "sku")
     if sku is None:
         errors["sku"] = "no such product"
     quantity = whole_number(form, "quantity", errors, 1, 1_000_000)
@@ -358,7 +355,7 @@ async def release(request: web.Request) -> web.StreamResponse:
 async def count(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     errors: dict[str, str] = {}
-    sku = await resolve_query(request, str(form.get("sku", "")))
+    sku = await resolve_query(request, str(form.get("sku", "")), "sku")
     if sku is None:
         errors["sku"] = "no such product"
     counted = whole_number(form, "counted", errors, 0, 10_000_000)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from adapters.http.staff.session import Sessions
+from adapters.http.staff.session import DatabaseStorage, Network, parse_proxies
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class StaffSettings:
     nearby_radius_km: float = 1000.0
     # how often the page refreshes its numbers (milliseconds)
     refresh_ms: int = 1000
+    # proxies whose X-Forwarded-Proto is believed (for the session cookie's Secure flag)
+    trusted_proxies: tuple[Network, ...] = ()
 
     @classmethod
     def from_env(cls) -> StaffSettings:
@@ -26,8 +28,9 @@ class StaffSettings:
             session_minutes=int(env.get("INVENTORY_STAFF_SESSION_MINUTES", cls.session_minutes)),
             nearby_radius_km=float(env.get("INVENTORY_STAFF_NEARBY_KM", cls.nearby_radius_km)),
             refresh_ms=int(env.get("INVENTORY_STAFF_REFRESH_MS", cls.refresh_ms)),
+            trusted_proxies=parse_proxies(env.get("INVENTORY_TRUSTED_PROXIES", "")),
         )
 
 
 STAFF_SETTINGS_KEY = web.AppKey("staff_settings", StaffSettings)
-SESSIONS_KEY = web.AppKey("staff_sessions", Sessions)
+SESSIONS_KEY = web.AppKey("staff_sessions", DatabaseStorage)

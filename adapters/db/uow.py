@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.db import intake_log, raw
 from adapters.db import tables as t
+from adapters.db.channel_orders import SqlChannelOrders
 from adapters.db.database import Database
 from adapters.db.ledger import is_transient
 from inventory.events import StockEvent
@@ -166,6 +167,7 @@ class SqlUnitOfWork:
     stock: SqlStock
     intake: SqlIntakeLog
     registry: SqlRegistry
+    orders: SqlChannelOrders
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -186,6 +188,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(self.db, connection)
         self.intake = SqlIntakeLog(connection)
         self.registry = SqlRegistry(connection)
+        self.orders = SqlChannelOrders(connection)
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:

@@ -19,9 +19,10 @@ Rules (the table in docs/intake.md):
 - shipped per line = the units of fulfilments whose latest status is "shipped" (a platform
   whose snapshot itself reports shipped units, as marketplaces do, counts those; the larger
   of the two wins, so a fulfilment the snapshot already counted is not counted twice);
-- a refund line restocks units: "cancel" gives back unshipped units (release), "return" and
-  "restock" (the platform's undecided legacy kind) take back shipped units first (return) and
-  release the rest; returns never exceed what shipped; "none" changes no stock;
+- a refund line restocks units: "cancel" gives back unshipped units (release), "return" takes
+  back shipped units (return) and releases the rest, "restock" (the platform's undecided legacy
+  kind) is a return for units shipped by the refund's time and a release for the rest; returns
+  never exceed what shipped; "none" changes no stock;
 - held per line = ordered - shipped - released, none once the order (or the line) is cancelled;
 - a fulfilment undone later (cancelled after success) books its units back (a return) and holds
   them again for the order; a restock re-read as a release is taken off again (an adjustment).
@@ -86,6 +87,7 @@ class Fulfilment:
     status: str  # SHIPPED, OPEN or VOID
     location: str
     lines: tuple[ShippedLine, ...]
+    created: int | None = None  # when it was made (None: at `at`); orders undecided restocks
 
 
 @dataclass(frozen=True)
@@ -225,16 +227,20 @@ class ChannelOrder:
         """Held, shipped and returned units per (sku, location) the facts imply."""
         skus, ordered, cancelled = self._lines()
         shipped: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        shipped_when: dict[str, list[tuple[int, int]]] = defaultdict(list)  # (time, units)
         for fulfilment in self.fulfilments.values():
             if fulfilment.status == SHIPPED:
+                made = fulfilment.at if fulfilment.created is None else fulfilment.created
                 for line in fulfilment.lines:
                     shipped[line.line_id][fulfilment.location] += line.quantity
+                    shipped_when[line.line_id].append((made, line.quantity))
         snapshot = self.snapshot
         if snapshot is not None:
             for order_line in snapshot.lines:
                 extra = order_line.shipped - sum(shipped[order_line.line_id].values())
                 if extra > 0:
                     shipped[order_line.line_id][snapshot.location] += extra
+                    shipped_when[order_line.line_id].append((snapshot.at, extra))
         held: dict[Key, int] = defaultdict(int)
         out: dict[Key, int] = defaultdict(int)
         back: dict[Key, int] = defaultdict(int)
@@ -244,18 +250,22 @@ class ChannelOrder:
             for location, units in shipped[line_id].items():
                 out[(sku, location)] += units
             unshipped = max(0, ordered.get(line_id, 0) - total_shipped)
-            returnable = total_shipped
-            for kind, quantity, location in restocks.get(line_id, []):
+            returned_so_far = 0
+            for when, kind, quantity, location in restocks.get(line_id, []):
                 if kind == NO_RESTOCK:
                     continue
+                returnable = total_shipped - returned_so_far
+                if kind == RESTOCK:  # undecided: units shipped by then come back first
+                    by_then = sum(u for made, u in shipped_when[line_id] if made <= when)
+                    returnable = min(returnable, max(0, by_then - returned_so_far))
                 if kind == CANCEL:
                     release = min(quantity, unshipped)
-                    unshipped -= release
                     returned = min(quantity - release, returnable)
                 else:
                     returned = min(quantity, returnable)
-                    unshipped -= min(quantity - returned, unshipped)
-                returnable -= returned
+                    release = min(quantity - returned, unshipped)
+                unshipped -= release
+                returned_so_far += returned
                 back[(sku, location)] += returned
             if snapshot is not None and not cancelled.get(line_id, False):
                 held[(sku, snapshot.location)] += unshipped
@@ -449,12 +459,12 @@ def _fulfilment_rank(f: Fulfilment) -> tuple[int, int, str]:
     return (f.at, _STATUS_RANK.get(f.status, 0), _canonical(f))
 
 
-def _restocks_by_line(refunds: Any) -> dict[str, list[tuple[str, int, str]]]:
-    """Each line's restocked units, refunds in (time, id) order."""
-    found: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
+def _restocks_by_line(refunds: Any) -> dict[str, list[tuple[int, str, int, str]]]:
+    """Each line's restocked units (time, kind, units, location), refunds in (time, id) order."""
+    found: dict[str, list[tuple[int, str, int, str]]] = defaultdict(list)
     for refund in sorted(refunds, key=lambda r: (r.at, r.refund_id)):
         for line in refund.lines:
-            found[line.line_id].append((line.restock, line.quantity, line.location))
+            found[line.line_id].append((refund.at, line.restock, line.quantity, line.location))
     return found
 
 
@@ -474,6 +484,7 @@ def _fulfilment(body: dict[str, Any]) -> Fulfilment:
         status=body["status"],
         location=body["location"],
         lines=tuple(ShippedLine(**line) for line in body["lines"]),
+        created=body.get("created"),
     )
 
 

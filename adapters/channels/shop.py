@@ -184,7 +184,8 @@ def fulfilment_fact(
         if sku is not None:
             units = quantity(item.get("quantity"), f"{item_path}.quantity")
             lines.append(ShippedLine(line_id, sku, units))
-    return Fulfilment(fulfilment_id, at, status, location, tuple(lines))
+    made = _when(fulfillment, path, "created_at", "updated_at")
+    return Fulfilment(fulfilment_id, at, status, location, tuple(lines), created=made)
 
 
 def refund_fact(

@@ -53,6 +53,10 @@ RETURN = "return"
 RESTOCK = "restock"  # restocked without saying whether the units had shipped
 RESTOCK_KINDS = (NO_RESTOCK, CANCEL, RETURN, RESTOCK)
 
+# the time of a snapshot whose message carries none (WooCommerce's order.deleted): the
+# message's arrival, filled in when it is settled
+ARRIVAL = -1
+
 
 @dataclass(frozen=True)
 class OrderLine:
@@ -127,6 +131,7 @@ class OrderFacts:
     fulfilments: tuple[Fulfilment, ...] = ()
     refunds: tuple[Refund, ...] = ()
     edits: tuple[Edit, ...] = ()
+    keep_lines: bool = False  # the snapshot changes only the order's state, not its lines
 
     @property
     def latest(self) -> int | None:
@@ -202,8 +207,12 @@ class ChannelOrder:
         newer = facts.snapshot is not None and (
             self.snapshot is None or _newer(facts.snapshot, self.snapshot)
         )
-        if newer:
+        if newer and facts.snapshot is not None:
             merged.snapshot = facts.snapshot
+            if facts.keep_lines and self.snapshot is not None:
+                merged.snapshot = replace(
+                    facts.snapshot, lines=self.snapshot.lines, location=self.snapshot.location
+                )
             merged.reference = facts.reference or self.reference
         if merged.reference is None:
             merged.reference = facts.reference
@@ -432,6 +441,8 @@ def settle_facts(
     """Merge a message's facts into the order (a new one when None) and book the difference,
     at the message's newest platform time (or `now` when it carries none)."""
     base = order or ChannelOrder(facts.channel, facts.order_id)
+    if facts.snapshot is not None and facts.snapshot.at == ARRIVAL:
+        facts = replace(facts, snapshot=replace(facts.snapshot, at=now))
     merged = base.merge(facts)
     at = facts.latest
     return merged.settle(now if at is None else at)

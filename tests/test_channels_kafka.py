@@ -65,3 +65,41 @@ def test_shopify_lifecycle_on_kafka_in_any_partition_order(
         position = database.reader.position(sku, HOME)
         assert (position.on_hand, position.reserved) == (0, 0)
     assert list_dead_letters(database) == []
+
+
+def test_woocommerce_square_and_amazon_on_kafka(
+    broker: LocalBroker, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests import test_amazon_lifecycle as amazon
+    from tests import test_woocommerce_square as shops
+
+    monkeypatch.setenv("INVENTORY_WOOCOMMERCE_LOCATION", shops.HOME)
+    monkeypatch.setenv("INVENTORY_SQUARE_LOCATIONS", "YYQR03DGCTXA4=ST-MITTE")
+    monkeypatch.setenv("INVENTORY_MARKETPLACE_LOCATION", amazon.MFN)
+    import_skus(database, io.StringIO(shops.SKUS))
+    import_skus(database, io.StringIO(amazon.SKUS))
+    processing = json.dumps(shops.woo("order_create_response_processing.json")).encode()
+    completed = json.dumps(shops.woo("order_update_response_completed.json")).encode()
+    woo = [
+        (completed, {"X-WC-Webhook-Topic": "order.updated"}),
+        (processing, {"X-WC-Webhook-Topic": "order.created"}),
+    ]
+    square = [((shops.FIXTURES / "square" / "inventory_count_updated.json").read_bytes(), {})]
+    orders = [
+        (amazon.change("Shipped", "666-6", shipped=10), {}),
+        (amazon.change("Unshipped", "666-6", at="2022-11-29T10:00:00Z"), {}),
+    ]
+    totals = [
+        consume(broker, database, "woocommerce", woo),
+        consume(broker, database, "square", square),
+        consume(broker, database, "marketplace", orders),
+    ]
+    assert [(t.messages, t.dead) for t in totals] == [(2, 0), (1, 0), (2, 0)]
+
+    def stock(sku: str, location: str) -> tuple[int, int]:
+        position = database.reader.position(sku, location)
+        return position.on_hand, position.reserved
+
+    assert stock("Bar3", shops.HOME) == (-1, 0)
+    assert stock("SQ-TEE", "ST-MITTE") == (10, 0)
+    assert stock("AMZ-1", amazon.MFN) == (-10, 0)

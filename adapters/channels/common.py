@@ -16,7 +16,16 @@ from inventory.channel_orders import OrderFacts
 from inventory.events import EventType, StockEvent, to_micros
 from schemas.events import StockEventIn, parse_instant, rejections
 
-ALIAS_KINDS = ("sku", "gtin", "variant", "asin", "seller_sku", "inventory_item", "square")
+ALIAS_KINDS = (
+    "sku",
+    "gtin",
+    "variant",
+    "asin",
+    "seller_sku",
+    "inventory_item",
+    "square",
+    "woocommerce",
+)
 
 
 @dataclass

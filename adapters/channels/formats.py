@@ -1,13 +1,14 @@
 """One entry point for every payload format the intake accepts.
 
 Formats: `contract` (a stock event as in schemas/events.py), `shopify/<webhook topic>` (e.g.
-`shopify/orders/create`; `shop/<topic>` is the older spelling), `marketplace`, `pos`,
-`wms/receipt`, `wms/transfer`, `wms/snapshot`.
+`shopify/orders/create`; `shop/<topic>` is the older spelling), `woocommerce/<topic>` (e.g.
+`woocommerce/order.updated`), `square` (webhook events), `marketplace` (Amazon notifications
+and order reports), `pos`, `wms/receipt`, `wms/transfer`, `wms/snapshot`.
 """
 
 from __future__ import annotations
 
-from adapters.channels import marketplace, pos, shop, wms
+from adapters.channels import marketplace, pos, shop, square, wms, woocommerce
 from adapters.channels.common import (
     ChannelSettings,
     SkuCatalog,
@@ -22,6 +23,8 @@ SHOPIFY_PREFIXES = ("shopify/", "shop/")
 FORMATS = (
     "contract",
     *(f"shopify/{topic}" for topic in shop.TOPICS),
+    *(f"woocommerce/{topic}" for topic in woocommerce.TOPICS),
+    "square",
     "marketplace",
     "pos",
     *(f"wms/{kind}" for kind in wms.KINDS),
@@ -56,6 +59,10 @@ def read(fmt: str, body: bytes, catalog: SkuCatalog, settings: ChannelSettings) 
             return shop.read(fmt[len(prefix) :], body, catalog, settings)
     if fmt == "contract":
         return Translation(events=contract(body, catalog))
+    if fmt.startswith("woocommerce/"):
+        return woocommerce.read(fmt[len("woocommerce/") :], body, catalog, settings)
+    if fmt == "square":
+        return square.read(body, catalog, settings)
     if fmt == "marketplace":
         return marketplace.read(body, catalog, settings)
     if fmt == "pos":

@@ -38,6 +38,7 @@ IMPORT_COLUMNS = {
     "seller_sku": ("seller_sku", "seller-sku", "merchant_sku"),
     "inventory_item": ("inventory_item_id", "shopify_inventory_item_id"),
     "square": ("square_variation_id", "catalog_object_id"),
+    "woocommerce": ("woocommerce_id", "woocommerce_product_id"),
 }
 
 

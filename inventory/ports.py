@@ -59,6 +59,10 @@ class Ledger(Protocol):
         """Lock positions (in key order) for a check-then-append."""
         ...
 
+    def recorded(self, event_id: str) -> StockEvent | None:
+        """The event the ledger holds under `event_id`, if any."""
+        ...
+
 
 class StockQueries(Protocol):
     """Stock read inside the transaction, so it sees the locks and the writes already made."""

@@ -94,7 +94,14 @@ def truncate_all(db: Database) -> None:
 @pytest.fixture(params=[b for b in BACKENDS if b])
 def backend_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The URL of an empty database on each backend in turn."""
-    if request.param == "sqlite":
+    return empty_database_url(request.param, request, tmp_path_factory)
+
+
+def empty_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The URL of an empty database on `backend` ("sqlite" or "postgresql")."""
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('db') / 'inventory.db'}"
     url: str = request.getfixturevalue("pg_url")
     scratch = Database(url, migrate=False)

@@ -156,8 +156,11 @@ def demo_keys(db: Database, store: str) -> dict[str, str]:
         if token is None or who is None or scope not in who.scopes:
             token = keys.create(f"demo {role}", [scope])
         result[role] = token
-    path.write_text(json.dumps(result, indent=2))
-    os.chmod(path, 0o600)
+    # created owner-only from the start (never readable by others, not even for an instant)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as stream:
+        stream.write(json.dumps(result, indent=2))
+    os.chmod(path, 0o600)  # an older file may have been created with wider rights
     return result
 
 

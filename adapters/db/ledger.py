@@ -278,9 +278,10 @@ class LedgerRecorder:
         last: dict[Key, int] = {}
         names = ("sku", "location")
         for row in raw.rows_by_keys(connection, t.positions, names, keys, POSITION_COLUMNS, lock):
-            key = (row[0], row[1])
-            states[key] = StockState(*row[2:9])
-            last[key] = row[9]
+            values = dict(zip(POSITION_COLUMNS, row, strict=True))
+            key = (values.pop("sku"), values.pop("location"))
+            last[key] = values.pop("last_position")
+            states[key] = StockState(**values)
         return states, last
 
     def _later_deltas(self, connection: Connection, key: Key, after: int) -> int:
@@ -297,14 +298,23 @@ class LedgerRecorder:
         rows = raw.rows_by_keys(
             connection, t.reservation_lines, names, keys, (*names, *LINE_FIELDS)
         )
-        return {(row[0], row[1], row[2]): line_from_tuple(row[3:]) for row in rows}
+        found = {}
+        for row in rows:
+            values = dict(zip((*names, *LINE_FIELDS), row, strict=True))
+            key = (values.pop("reservation_id"), values.pop("sku"), values.pop("location"))
+            values["never_expires"] = bool(values["never_expires"])
+            found[key] = ReservationLine(**values)
+        return found
 
     def _load_legs(self, connection: Connection, keys: list[LegKey]) -> dict[LegKey, TransferLeg]:
         names = ("sku", "destination", "reference")
         rows = raw.rows_by_keys(
             connection, t.transfer_legs, names, keys, (*names, "sent", "received")
         )
-        return {(row[0], row[1], row[2]): TransferLeg(row[3], row[4]) for row in rows}
+        return {
+            (sku, destination, reference): TransferLeg(sent=sent, received=received)
+            for sku, destination, reference, sent, received in rows
+        }
 
     def _save_lines(self, connection: Connection, lines: dict[LineKey, ReservationLine]) -> None:
         names = ("reservation_id", "sku", "location", *LINE_FIELDS, "held")
@@ -464,13 +474,6 @@ def line_tuple(line: ReservationLine) -> tuple[Any, ...]:
         line.opened_at,
         line.channel,
         line.reference,
-    )
-
-
-def line_from_tuple(values: Sequence[Any]) -> ReservationLine:
-    reserved, released, fulfilled, expires_at, never_expires, opened_at, channel, ref = values
-    return ReservationLine(
-        reserved, released, fulfilled, expires_at, bool(never_expires), opened_at, channel, ref
     )
 
 

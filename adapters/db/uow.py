@@ -20,7 +20,7 @@ from adapters.db import intake_log, raw
 from adapters.db import tables as t
 from adapters.db.channel_orders import SqlChannelOrders
 from adapters.db.database import Database
-from adapters.db.ledger import is_transient
+from adapters.db.ledger import is_transient, row_event
 from inventory.events import StockEvent
 from inventory.ledger import AppendResult
 from inventory.ports import Clock, DeadLetter, TransientFailure
@@ -60,6 +60,11 @@ class SqlLedger:
 
     def lock(self, keys: Sequence[Key]) -> None:
         self.recorder.lock(self.connection, keys)
+
+    def recorded(self, event_id: str) -> StockEvent | None:
+        query = select(t.events).where(t.events.c.event_id == event_id)
+        row = self.connection.execute(query).first()
+        return None if row is None else row_event(row)
 
 
 class SqlStock:

@@ -2,10 +2,10 @@
 
 `MemoryStore` holds what a database would: the ledger (events by id with their content hash
 and ledger position), the projection folded from it (`inventory.projection.Projection`, whose
-book also holds the reservation lines), safety stock, the registered locations, dead letters
-and consumer offsets.  `MemoryUnitOfWork` works on a private copy of that state, taken when it
-begins: `commit()` installs the copy, anything else (an exception, `rollback()`, leaving
-without committing) throws it away.  A savepoint copies the unit's state again and puts it
+book also holds the reservation lines), safety stock, the registered locations, dead letters,
+consumer offsets and the channel order memory.  `MemoryUnitOfWork` works on a private copy of
+that state, taken when it begins: `commit()` installs the copy, anything else (an exception,
+`rollback()`, leaving without committing) throws it away.  A savepoint copies the unit's state again and puts it
 back if its block raises.  One unit writes at a time, as on SQLite.
 
 The answers are those of the SQL unit (`adapters.db.uow.SqlUnitOfWork`): the same outcomes
@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from inventory.channel_orders import ChannelOrder
 from inventory.events import StockEvent
 from inventory.ledger import ACCEPTED, CONFLICT, DUPLICATE, AppendResult, Outcome
 from inventory.ports import Clock, DeadLetter, Message, TransientFailure
@@ -72,6 +73,7 @@ class MemoryState:
     locations: set[str] = field(default_factory=set)
     letters: list[StoredLetter] = field(default_factory=list)
     offsets: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
+    orders: dict[tuple[str, str], ChannelOrder] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -241,6 +243,19 @@ class MemoryRegistry:
         return not self.unit.state.locations
 
 
+class MemoryChannelOrders:
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self.unit = unit
+
+    def load(self, channel: str, order_id: str) -> ChannelOrder | None:
+        """A copy (the unit's writer's turn is the lock)."""
+        found = self.unit.state.orders.get((channel, order_id))
+        return copy.deepcopy(found)
+
+    def save(self, order: ChannelOrder, now: int) -> None:
+        self.unit.state.orders[(order.channel, order.order_id)] = copy.deepcopy(order)
+
+
 class MemoryUnitOfWork:
     """One transaction on a `MemoryStore`; commit explicitly, anything else rolls back.
 
@@ -254,6 +269,7 @@ class MemoryUnitOfWork:
         self.stock = MemoryStock(self)
         self.intake = MemoryIntakeLog(self)
         self.registry = MemoryRegistry(self)
+        self.orders = MemoryChannelOrders(self)
         self._state: MemoryState | None = None
         self._open = False
         self._active = False  # False once committed or rolled back: nothing more to commit

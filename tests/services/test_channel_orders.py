@@ -1,4 +1,4 @@
-"""The order memory against a simulated platform, on SQLite and PostgreSQL.
+"""The order memory against a simulated platform, in memory, on SQLite and on PostgreSQL.
 
 A story is played on a small model of a shop platform (order placed, fulfilments made from
 several locations, some failing or cancelled later, refunds of every restock kind, the order
@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.db.database import Database
 from inventory.channel_orders import (
     CANCEL,
     NO_RESTOCK,
@@ -40,6 +39,7 @@ from inventory.channel_orders import (
 )
 from inventory.ports import Message
 from inventory.services.ingest import Translated, receive
+from tests.services.conftest import Backend, positions
 
 HOME = "LC-HOME"  # where the order is held
 LOCATIONS = (HOME, "LC-NORTH", "LC-SOUTH")
@@ -224,7 +224,7 @@ def stories() -> st.SearchStrategy[Platform]:
 )
 @given(story=stories(), data=st.data())
 def test_any_arrival_order_with_duplicates_gives_the_platforms_stock(
-    database: Database, story: Platform, data: st.DataObject
+    backend: Backend, story: Platform, data: st.DataObject
 ) -> None:
     messages = list(story.messages)
     again = data.draw(st.lists(st.sampled_from(messages), max_size=4))
@@ -236,17 +236,17 @@ def test_any_arrival_order_with_duplicates_gives_the_platforms_stock(
     keys = [(sku, location) for sku in ordered for location in LOCATIONS]
     for index, facts in enumerate(arrival):
         message = Message("test", 0, index, "facts", b"{}")
-        report = receive(database.unit_of_work, [Translated(message, orders=[facts])])
+        report = receive(backend.factory, [Translated(message, orders=[facts])])
         assert report.dead == []
-        positions = {key: database.reader.position(*key) for key in keys}
+        now = positions(backend, keys)
         for sku in ordered:
-            assert sum(positions[(sku, loc)].on_hand for loc in LOCATIONS) <= 0
-            assert 0 <= positions[(sku, HOME)].reserved <= ceiling[sku]
-        for (sku, location), position in positions.items():
+            assert sum(now[(sku, loc)].on_hand for loc in LOCATIONS) <= 0
+            assert 0 <= now[(sku, HOME)].reserved <= ceiling[sku]
+        for (sku, location), position in now.items():
             assert position.on_hand >= -story.ever_shipped.get((sku, location), 0)
             if location != HOME:
                 assert position.reserved == 0
     expected = story.expected()
+    final = positions(backend, keys)
     for key in keys:
-        position = database.reader.position(*key)
-        assert (position.on_hand, position.reserved) == expected.get(key, (0, 0)), key
+        assert (final[key].on_hand, final[key].reserved) == expected.get(key, (0, 0)), key

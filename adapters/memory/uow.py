@@ -5,8 +5,8 @@ and ledger position), the projection folded from it (`inventory.projection.Proje
 book also holds the reservation lines), safety stock, the registered locations, dead letters,
 consumer offsets and the channel order memory.  `MemoryUnitOfWork` works on a private copy of
 that state, taken when it begins: `commit()` installs the copy, anything else (an exception,
-`rollback()`, leaving without committing) throws it away.  A savepoint copies the unit's state again and puts it
-back if its block raises.  One unit writes at a time, as on SQLite.
+`rollback()`, leaving without committing) throws it away.  A savepoint copies the unit's state
+again and puts it back if its block raises.  One unit writes at a time, as on SQLite.
 
 The answers are those of the SQL unit (`adapters.db.uow.SqlUnitOfWork`): the same outcomes
 for an append, the same positions, reservations and expired lines.  The state is copied whole,

@@ -330,9 +330,14 @@ def receive(
     return run(factory, work)
 
 
-def redrive(factory: UnitOfWorkFactory, letter_id: int, item: Translated) -> str | None:
-    """Apply a dead letter's translation afresh and mark it applied, in one transaction; on any
-    refusal nothing is applied and the reason is returned (the letter stays open)."""
+def redrive(
+    factory: UnitOfWorkFactory, letter_id: int, item: Translated | Sequence[StockEvent]
+) -> str | None:
+    """Apply a dead letter's translation (or its events) afresh and mark it applied, in one
+    transaction; on any refusal nothing is applied and the reason is returned (the letter stays
+    open)."""
+    if not isinstance(item, Translated):
+        item = Translated(Message("redrive", -1, -1, "contract", b""), list(item))
 
     def work(uow: UnitOfWork) -> None:
         if item.orders:

@@ -1,9 +1,10 @@
 """The ports the use cases need, as protocols: the domain states what it needs, adapters supply it.
 
 A use case receives a `UnitOfWork`: one transaction's view of the ledger, the stock it reads
-under the same locks, the intake log (dead letters, consumer offsets), the location registry
-and the clock.  `adapters/db/uow.py` implements it on SQLite and PostgreSQL,
-`adapters/memory/` in memory (the fake the use-case tests also run on).  Nothing here does I/O.
+under the same locks, the intake log (dead letters, consumer offsets), the location registry,
+the memory of channel orders and the clock.  `adapters/db/uow.py` implements it on SQLite and
+PostgreSQL, `adapters/memory/` in memory (the fake the use-case tests also run on).  Nothing
+here does I/O.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from inventory.channel_orders import ChannelOrder
 from inventory.events import StockEvent
 from inventory.ledger import AppendResult
 from inventory.projection import Position
@@ -116,6 +118,18 @@ class Registry(Protocol):
         ...
 
 
+class ChannelOrders(Protocol):
+    """The memory of channel orders: the facts seen per order and what the ledger holds."""
+
+    def load(self, channel: str, order_id: str) -> ChannelOrder | None:
+        """The order as last saved (None when new), locked until the unit ends."""
+        ...
+
+    def save(self, order: ChannelOrder, now: int) -> None:
+        """Store the order's facts and holdings (in this transaction, with its events)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def ledger(self) -> Ledger: ...
@@ -128,6 +142,9 @@ class UnitOfWork(Protocol):
 
     @property
     def registry(self) -> Registry: ...
+
+    @property
+    def orders(self) -> ChannelOrders: ...
 
     @property
     def clock(self) -> Clock: ...

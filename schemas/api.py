@@ -253,6 +253,7 @@ class WebhookResult(BaseModel):
     accepted: int | None = None
     duplicate: int | None = None
     reason: str | None = None
+    notes: list[str] | None = None  # what the message held that books no stock (skipped lines)
 
 
 class Health(BaseModel):

@@ -12,10 +12,30 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from inventory.channel_orders import OrderFacts
 from inventory.events import EventType, StockEvent, to_micros
 from schemas.events import StockEventIn, parse_instant, rejections
 
-ALIAS_KINDS = ("sku", "gtin", "variant", "asin", "seller_sku")
+ALIAS_KINDS = (
+    "sku",
+    "gtin",
+    "variant",
+    "asin",
+    "seller_sku",
+    "inventory_item",
+    "square",
+    "woocommerce",
+)
+
+
+@dataclass
+class Translation:
+    """What a message says: contract events, facts about channel orders (booked through the
+    order memory), and notes on what was skipped (a line without SKU, an ignored topic)."""
+
+    events: list[StockEvent] = field(default_factory=list)
+    orders: list[OrderFacts] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class TranslationError(ValueError):
@@ -75,29 +95,82 @@ class SkuCatalog:
         return sku
 
 
+def _pairs(text: str) -> dict[str, str]:
+    """`a=b,c=d` as a mapping (blanks around names ignored)."""
+    found = {}
+    for pair in text.split(","):
+        if "=" in pair:
+            key, value = pair.split("=", 1)
+            found[key.strip()] = value.strip()
+    return found
+
+
+def _names(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
-    """Where each channel's stock lives.  Shop location ids map to locations here."""
+    """Where each channel's stock lives: platform location ids map to locations here.
+
+    Environment (all optional):
+    - INVENTORY_SHOPIFY_LOCATIONS (or INVENTORY_SHOP_LOCATIONS): `shopify-location-id=LOCATION`
+      pairs, comma-separated; a Shopify location id not listed is refused (dead letter naming
+      it).  INVENTORY_SHOPIFY_DEFAULT_LOCATION (or INVENTORY_SHOP_DEFAULT_LOCATION) holds orders
+      that name no location.
+    - INVENTORY_SHOPIFY_STOCK_LOCATIONS: Shopify location ids whose stock Shopify keeps (its
+      `inventory_levels/update` is then booked as a count); elsewhere it is ignored.
+    - INVENTORY_MARKETPLACE_LOCATION: where merchant-fulfilled Amazon orders are held and
+      shipped from; INVENTORY_AMAZON_SUPPLY_SOURCES maps `SupplySourceId=LOCATION`;
+      INVENTORY_AMAZON_FBA_LOCATIONS maps `MarketplaceId=LOCATION` for Amazon-held stock.
+    - INVENTORY_WOOCOMMERCE_LOCATION, INVENTORY_WOOCOMMERCE_TIMEZONE (IANA name, e.g.
+      Europe/Berlin: WooCommerce's `date_*` fields without offset are read in it; default UTC).
+    - INVENTORY_SQUARE_LOCATIONS: `square-location-id=LOCATION` pairs; counts at an unlisted
+      Square location are refused.
+    """
 
     shop_default_location: str = "WH-KASSEL"
     shop_locations: dict[str, str] = field(default_factory=dict)
     marketplace_location: str = "WH-KASSEL"
+    shopify_stock_locations: frozenset[str] = frozenset()
+    amazon_supply_sources: dict[str, str] = field(default_factory=dict)
+    amazon_fba_locations: dict[str, str] = field(default_factory=dict)
+    woocommerce_location: str = "WH-KASSEL"
+    woocommerce_timezone: str = "UTC"
+    square_locations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
         source = os.environ if env is None else env
-        pairs = source.get("INVENTORY_SHOP_LOCATIONS", "")
-        mapping = dict(p.split("=", 1) for p in pairs.split(",") if "=" in p)
+
+        def get(*names: str, default: str = "") -> str:
+            return next((source[n] for n in names if source.get(n)), default)
+
+        default = get("INVENTORY_SHOPIFY_DEFAULT_LOCATION", "INVENTORY_SHOP_DEFAULT_LOCATION")
         return cls(
-            shop_default_location=source.get("INVENTORY_SHOP_DEFAULT_LOCATION", "WH-KASSEL"),
-            shop_locations={k.strip(): v.strip() for k, v in mapping.items()},
-            marketplace_location=source.get("INVENTORY_MARKETPLACE_LOCATION", "WH-KASSEL"),
+            shop_default_location=default or "WH-KASSEL",
+            shop_locations=_pairs(get("INVENTORY_SHOPIFY_LOCATIONS", "INVENTORY_SHOP_LOCATIONS")),
+            marketplace_location=get("INVENTORY_MARKETPLACE_LOCATION", default="WH-KASSEL"),
+            shopify_stock_locations=_names(get("INVENTORY_SHOPIFY_STOCK_LOCATIONS")),
+            amazon_supply_sources=_pairs(get("INVENTORY_AMAZON_SUPPLY_SOURCES")),
+            amazon_fba_locations=_pairs(get("INVENTORY_AMAZON_FBA_LOCATIONS")),
+            woocommerce_location=get("INVENTORY_WOOCOMMERCE_LOCATION", default="WH-KASSEL"),
+            woocommerce_timezone=get("INVENTORY_WOOCOMMERCE_TIMEZONE", default="UTC"),
+            square_locations=_pairs(get("INVENTORY_SQUARE_LOCATIONS")),
         )
 
-    def shop_location(self, location_id: Any) -> str:
-        if location_id is None:
+    def shop_location(self, location_id: Any, path: str = "location_id") -> str:
+        """The location of a Shopify location id; none named is the default location, one
+        not mapped is refused with its id (booking it elsewhere would misplace stock)."""
+        if location_id is None or location_id == "":
             return self.shop_default_location
-        return self.shop_locations.get(str(location_id), self.shop_default_location)
+        found = self.shop_locations.get(str(location_id).strip())
+        if found is None:
+            raise TranslationError(
+                path,
+                f"unmapped Shopify location {location_id}: add it to INVENTORY_SHOPIFY_LOCATIONS",
+            )
+        return found
 
 
 # -- readers of payload fields ---------------------------------------------------------------

@@ -1,19 +1,30 @@
 """One entry point for every payload format the intake accepts.
 
-Formats: `contract` (a stock event as in schemas/events.py), `shop/<webhook topic>` (e.g.
-`shop/orders/create`), `marketplace`, `pos`, `wms/receipt`, `wms/transfer`, `wms/snapshot`.
+Formats: `contract` (a stock event as in schemas/events.py), `shopify/<webhook topic>` (e.g.
+`shopify/orders/create`; `shop/<topic>` is the older spelling), `woocommerce/<topic>` (e.g.
+`woocommerce/order.updated`), `square` (webhook events), `marketplace` (Amazon notifications
+and order reports), `pos`, `wms/receipt`, `wms/transfer`, `wms/snapshot`.
 """
 
 from __future__ import annotations
 
-from adapters.channels import marketplace, pos, shop, wms
-from adapters.channels.common import ChannelSettings, SkuCatalog, TranslationError, decode_json
+from adapters.channels import marketplace, pos, shop, square, wms, woocommerce
+from adapters.channels.common import (
+    ChannelSettings,
+    SkuCatalog,
+    Translation,
+    TranslationError,
+    decode_json,
+)
 from inventory.events import StockEvent
 from schemas.events import parse_event
 
+SHOPIFY_PREFIXES = ("shopify/", "shop/")
 FORMATS = (
     "contract",
-    *(f"shop/{topic}" for topic in shop.TOPICS),
+    *(f"shopify/{topic}" for topic in shop.TOPICS),
+    *(f"woocommerce/{topic}" for topic in woocommerce.TOPICS),
+    "square",
     "marketplace",
     "pos",
     *(f"wms/{kind}" for kind in wms.KINDS),
@@ -29,18 +40,41 @@ def contract(body: bytes, catalog: SkuCatalog) -> list[StockEvent]:
     return [parsed]
 
 
+def format_of(base: str, headers: dict[str, str]) -> str:
+    """The format of a message whose topic is configured as `base`: a platform's own topic
+    header completes it (`shopify` + Shopify-Topic: orders/create → shopify/orders/create)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if base in ("shop", "shopify"):
+        topic = lowered.get("x-shopify-topic") or lowered.get("shopify-topic") or "?"
+        return f"shopify/{topic.strip().lower()}"
+    if base == "woocommerce":
+        return f"woocommerce/{(lowered.get('x-wc-webhook-topic') or '?').strip().lower()}"
+    return base
+
+
+def read(fmt: str, body: bytes, catalog: SkuCatalog, settings: ChannelSettings) -> Translation:
+    """What one message in format `fmt` says, or TranslationError with field and reason."""
+    for prefix in SHOPIFY_PREFIXES:
+        if fmt.startswith(prefix):
+            return shop.read(fmt[len(prefix) :], body, catalog, settings)
+    if fmt == "contract":
+        return Translation(events=contract(body, catalog))
+    if fmt.startswith("woocommerce/"):
+        return woocommerce.read(fmt[len("woocommerce/") :], body, catalog, settings)
+    if fmt == "square":
+        return square.read(body, catalog, settings)
+    if fmt == "marketplace":
+        return marketplace.read(body, catalog, settings)
+    if fmt == "pos":
+        return Translation(events=pos.translate(body, catalog))
+    if fmt.startswith("wms/") and fmt[len("wms/") :] in wms.KINDS:
+        return Translation(events=wms.KINDS[fmt[len("wms/") :]](body, catalog))
+    raise TranslationError("format", f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+
+
 def translate(
     fmt: str, body: bytes, catalog: SkuCatalog, settings: ChannelSettings
 ) -> list[StockEvent]:
-    """The events of one message in format `fmt`, or TranslationError with field and reason."""
-    if fmt == "contract":
-        return contract(body, catalog)
-    if fmt.startswith("shop/"):
-        return shop.translate(fmt[len("shop/") :], body, catalog, settings)
-    if fmt == "marketplace":
-        return marketplace.translate(body, catalog, settings)
-    if fmt == "pos":
-        return pos.translate(body, catalog)
-    if fmt.startswith("wms/") and fmt[len("wms/") :] in wms.KINDS:
-        return wms.KINDS[fmt[len("wms/") :]](body, catalog)
-    raise TranslationError("format", f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    """The contract events of one message (facts about channel orders are left out: they
+    become events only against the order memory, see `read`)."""
+    return read(fmt, body, catalog, settings).events

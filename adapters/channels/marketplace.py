@@ -1,13 +1,25 @@
-"""Marketplace orders (Amazon style): order-change notifications and order report rows.
+"""Amazon (SP-API): ORDER_CHANGE notifications, the flat-file order report, and
+FBA_INVENTORY_AVAILABILITY_CHANGES.
 
-Both name the order, the item (seller SKU or ASIN), the quantity and a status.  Every status
-is translated self-contained, so notifications may arrive late, twice or out of order:
-- Pending / Unshipped / PartiallyShipped: a reservation at the marketplace's location;
-- Shipped: the reservation and its fulfilment;
-- Canceled: the reservation and its release (nets to nothing if it never shipped).
-Event ids are built from the order id and our SKU, so the notification and the report row of
-one order line are the same events.  Orders the marketplace fulfils itself (FBA, "AFN",
-fulfillment-channel "Amazon") do not touch this ledger and give no events.
+Order messages are read as order snapshots (`inventory.channel_orders`): the order memory keeps
+the newest (by Amazon's change time, or the report's last-updated-date) and books the
+difference, so a notification and a report row of one order are the same facts, whatever
+arrives first or twice.  Lines are keyed by this engine's SKU in both sources.
+
+OrderStatus (every value of Amazon's schema) → what the snapshot says:
+- PendingAvailability, Pending, Unshipped: every unit held;
+- PartiallyShipped: `QuantityShipped` per item shipped, the rest held;
+- Shipped, InvoiceUnconfirmed: every unit shipped;
+- Canceled: nothing held (units Amazon reports shipped stay shipped);
+- Unfulfillable: nothing held (Amazon says the order cannot be fulfilled).
+A buyer's cancel request (`IsBuyerRequestedCancel`) changes nothing until the order is Canceled.
+Orders Amazon fulfils itself (FulfillmentType AFN, report fulfillment-channel "Amazon") do not
+touch this engine's warehouses: skipped with a note.  Report rows with item-status Cancelled
+hold nothing.
+
+FBA_INVENTORY_AVAILABILITY_CHANGES: per marketplace mapped in INVENTORY_AMAZON_FBA_LOCATIONS,
+a count of the `Fulfillable` units at that Amazon-held location; other marketplaces are
+skipped with a note.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from typing import Any
 from adapters.channels.common import (
     ChannelSettings,
     SkuCatalog,
+    Translation,
     TranslationError,
     csv_rows,
     decode_json,
@@ -28,115 +41,173 @@ from adapters.channels.common import (
     need_list,
     quantity,
 )
-from inventory.events import StockEvent
+from inventory.channel_orders import OrderFacts, OrderLine, Snapshot
 
+PLATFORM = "amazon"
 CHANNEL = "marketplace"
-OPEN = {"pending", "unshipped", "partiallyshipped", "pendingavailability", "shipping"}
-SHIPPED = {"shipped"}
-CANCELED = {"canceled", "cancelled"}
+HELD = {"pendingavailability", "pending", "unshipped", "shipping", "partiallyshipped"}
+ALL_SHIPPED = {"shipped", "invoiceunconfirmed"}
+NOTHING_HELD = {"canceled", "cancelled", "unfulfillable"}
 REPORT_COLUMNS = ("amazon-order-id", "purchase-date", "order-status", "quantity")
 
 
-def order_events(
-    order_id: str,
-    status: str,
-    at: int,
-    lines: dict[str, int],
-    settings: ChannelSettings,
-    path: str,
-) -> list[StockEvent]:
+def _kind(status: str, path: str) -> str:
     kind = status.replace(" ", "").lower()
-    if kind not in OPEN | SHIPPED | CANCELED:
+    if kind not in HELD | ALL_SHIPPED | NOTHING_HELD:
         raise TranslationError(path, f"unknown order status {status!r}")
-    events = []
-    for sku, qty in sorted(lines.items()):
-        common = dict(
-            sku=sku,
-            location=settings.marketplace_location,
-            quantity=qty,
-            occurred_at=at,
-            channel=CHANNEL,
-            reference=order_id,
-            reservation_id=f"marketplace:order:{order_id}",
-        )
-        events.append(
-            make_event(event_id=f"mkt:{order_id}:{sku}:reservation", type="reservation", **common)
-        )
-        if kind in SHIPPED:
-            events.append(
-                make_event(event_id=f"mkt:{order_id}:{sku}:fulfilment", type="fulfilment", **common)
-            )
-        elif kind in CANCELED:
-            events.append(
-                make_event(
-                    event_id=f"mkt:{order_id}:{sku}:release",
-                    type="reservation_release",
-                    reason="cancelled",
-                    **common,
-                )
-            )
-    return events
+    return kind
 
 
 def item_sku(catalog: SkuCatalog, path: str, seller_sku: Any, asin: Any) -> str:
     return catalog.resolve(path, ("seller_sku", seller_sku), ("asin", asin), ("sku", seller_sku))
 
 
-def notification(payload: Any, catalog: SkuCatalog, settings: ChannelSettings) -> list[StockEvent]:
+def _facts(
+    order_id: str,
+    kind: str,
+    at: int,
+    location: str,
+    lines: dict[str, list[int]],
+) -> OrderFacts:
+    """`lines`: per SKU [ordered, shipped]."""
+    order_lines = []
+    for sku, (ordered, shipped) in sorted(lines.items()):
+        if kind in ALL_SHIPPED:
+            shipped = ordered
+        order_lines.append(OrderLine(sku, sku, ordered, min(shipped, ordered)))
+    snapshot = Snapshot(at, location, tuple(order_lines), cancelled=kind in NOTHING_HELD)
+    return OrderFacts(PLATFORM, order_id, CHANNEL, order_id, snapshot=snapshot)
+
+
+def notification(payload: Any, catalog: SkuCatalog, settings: ChannelSettings) -> Translation:
     """An ORDER_CHANGE notification (NotificationType, Payload.OrderChangeNotification)."""
     change = need(need(payload, "Payload"), "OrderChangeNotification", "Payload")
     path = "Payload.OrderChangeNotification"
     order_id = ident(change, "AmazonOrderId", path)
     summary = need(change, "Summary", path)
     if str(summary.get("FulfillmentType", "MFN")).upper() == "AFN":
-        return []
+        return Translation(notes=[f"order {order_id} is fulfilled by Amazon (AFN): skipped"])
     trigger = change.get("OrderChangeTrigger") or {}
     when = trigger.get("TimeOfOrderChange") or payload.get("EventTime")
     at = instant(when, f"{path}.OrderChangeTrigger.TimeOfOrderChange")
-    lines: dict[str, int] = defaultdict(int)
+    kind = _kind(
+        str(need(summary, "OrderStatus", f"{path}.Summary")), f"{path}.Summary.OrderStatus"
+    )
+    lines: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    sources = set()
     for index, item in enumerate(need_list(summary, "OrderItems", f"{path}.Summary")):
         item_path = f"{path}.Summary.OrderItems[{index}]"
         if not isinstance(item, dict):
             raise TranslationError(item_path, "expected a JSON object")
         sku = item_sku(catalog, item_path, item.get("SellerSKU"), item.get("ASIN"))
-        lines[sku] += quantity(item.get("Quantity"), f"{item_path}.Quantity")
-    status = str(need(summary, "OrderStatus", f"{path}.Summary"))
-    return order_events(order_id, status, at, dict(lines), settings, f"{path}.Summary.OrderStatus")
+        lines[sku][0] += quantity(item.get("Quantity"), f"{item_path}.Quantity")
+        shipped = item.get("QuantityShipped")
+        if shipped is not None:
+            lines[sku][1] += quantity(shipped, f"{item_path}.QuantityShipped", allow_zero=True)
+        elif item.get("OrderItemStatus") == "Shipped":
+            lines[sku][1] = lines[sku][0]
+        if item.get("SupplySourceId"):
+            sources.add(str(item["SupplySourceId"]))
+    location = settings.marketplace_location
+    mapped = sorted(
+        {settings.amazon_supply_sources[s] for s in sources if s in settings.amazon_supply_sources}
+    )
+    if len(mapped) == 1:
+        location = mapped[0]
+    return Translation(orders=[_facts(order_id, kind, at, location, dict(lines))])
 
 
 def report_rows(
     rows: list[dict[str, Any]], catalog: SkuCatalog, settings: ChannelSettings, prefix: str
-) -> list[StockEvent]:
-    """Rows of an order report (amazon-order-id, sku, asin, quantity, order-status, ...)."""
+) -> Translation:
+    """Rows of an order report (amazon-order-id, sku, asin, quantity, order-status,
+    item-status, ...): one snapshot per order."""
     orders: dict[str, dict[str, Any]] = {}
+    notes = []
     for index, row in enumerate(rows):
         path = prefix.format(index + 2 if prefix.startswith("row") else index)
-        if str(row.get("fulfillment-channel", "Merchant")).lower() == "amazon":
-            continue
         order_id = ident(row, "amazon-order-id", path)
+        if str(row.get("fulfillment-channel", "Merchant")).lower() == "amazon":
+            notes.append(f"{path}: order {order_id} is fulfilled by Amazon: skipped")
+            continue
         when = row.get("last-updated-date") or need(row, "purchase-date", path)
-        at = instant(when, f"{path}.purchase-date")
+        at = instant(when, f"{path}.last-updated-date")
         sku = item_sku(catalog, path, row.get("sku"), row.get("asin"))
-        qty = quantity(row.get("quantity"), f"{path}.quantity")
+        qty = quantity(row.get("quantity"), f"{path}.quantity", allow_zero=True)
+        status = str(need(row, "order-status", path))
         order = orders.setdefault(
-            order_id, {"status": need(row, "order-status", path), "at": at, "lines": {}}
+            order_id,
+            {"kind": _kind(status, f"{path}.order-status"), "at": at, "lines": {}},
         )
         order["at"] = max(order["at"], at)
-        order["lines"][sku] = order["lines"].get(sku, 0) + qty
-    return [
-        event
+        line = order["lines"].setdefault(sku, [0, 0])
+        item_status = str(row.get("item-status") or "").replace(" ", "").lower()
+        if item_status in ("cancelled", "canceled"):
+            continue  # the item alone was cancelled: it holds nothing
+        line[0] += qty
+        if item_status == "shipped":
+            line[1] += qty
+    location = settings.marketplace_location
+    facts = [
+        _facts(order_id, order["kind"], order["at"], location, order["lines"])
         for order_id, order in orders.items()
-        for event in order_events(
-            order_id, str(order["status"]), order["at"], order["lines"], settings, "order-status"
-        )
     ]
+    return Translation(orders=facts, notes=notes)
 
 
-def translate(body: bytes, catalog: SkuCatalog, settings: ChannelSettings) -> list[StockEvent]:
+def fba_inventory(payload: Any, catalog: SkuCatalog, settings: ChannelSettings) -> Translation:
+    """FBA_INVENTORY_AVAILABILITY_CHANGES: Amazon-held stock per marketplace, as counts."""
+    body = need(payload, "Payload") if "Payload" in payload else payload
+    path = "Payload" if body is not payload else ""
+    prefix = f"{path}." if path else ""
+    sku = item_sku(catalog, f"{prefix}SKU", body.get("SKU"), body.get("ASIN"))
+    when = payload.get("EventTime") or (payload.get("NotificationMetadata") or {}).get(
+        "PublishTime"
+    )
+    at = instant(when, "EventTime")
+    events, notes = [], []
+    entries = need_list(body, "FulfillmentInventoryByMarketplace", path)
+    for index, entry in enumerate(entries):
+        entry_path = f"{prefix}FulfillmentInventoryByMarketplace[{index}]"
+        marketplace = ident(entry, "MarketplaceId", entry_path)
+        location = settings.amazon_fba_locations.get(marketplace)
+        if location is None:
+            notes.append(
+                f"{entry_path}: marketplace {marketplace} not mapped in "
+                "INVENTORY_AMAZON_FBA_LOCATIONS: skipped"
+            )
+            continue
+        inventory = need(entry, "FulfillmentInventory", entry_path)
+        fulfillable = quantity(
+            inventory.get("Fulfillable"),
+            f"{entry_path}.FulfillmentInventory.Fulfillable",
+            allow_zero=True,
+        )
+        events.append(
+            make_event(
+                event_id=f"amazon:fba:{marketplace}:{sku}:{at}",
+                type="count",
+                sku=sku,
+                location=location,
+                quantity=fulfillable,
+                occurred_at=at,
+                channel=CHANNEL,
+                reason="Amazon FBA fulfillable quantity",
+            )
+        )
+    return Translation(events=events, notes=notes)
+
+
+def read(body: bytes, catalog: SkuCatalog, settings: ChannelSettings) -> Translation:
     """A notification (JSON), one report row (JSON object) or a report (tab-separated text)."""
     if body.lstrip()[:1] in (b"{", b"["):
         payload = decode_json(body)
         if isinstance(payload, dict) and "Payload" in payload:
+            kind = str(payload.get("NotificationType") or "ORDER_CHANGE")
+            if kind == "FBA_INVENTORY_AVAILABILITY_CHANGES":
+                return fba_inventory(payload, catalog, settings)
+            if kind != "ORDER_CHANGE":
+                raise TranslationError("NotificationType", f"unsupported notification {kind!r}")
             return notification(payload, catalog, settings)
         rows = payload if isinstance(payload, list) else [payload]
         if not all(isinstance(row, dict) for row in rows):

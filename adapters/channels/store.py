@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import IO
 
-from adapters.channels.common import ChannelSettings, SkuCatalog, TranslationError
-from adapters.channels.formats import translate
+from adapters.channels.common import ChannelSettings, SkuCatalog, Translation, TranslationError
+from adapters.channels.formats import read
 from adapters.db import intake_log
 from adapters.db.database import Database
 from adapters.db.intake_log import (  # noqa: F401  (the intake's read side, re-exported)
@@ -36,6 +36,9 @@ IMPORT_COLUMNS = {
     "variant": ("variant", "variant_id", "shop_variant_id"),
     "asin": ("asin",),
     "seller_sku": ("seller_sku", "seller-sku", "merchant_sku"),
+    "inventory_item": ("inventory_item_id", "shopify_inventory_item_id"),
+    "square": ("square_variation_id", "catalog_object_id"),
+    "woocommerce": ("woocommerce_id", "woocommerce_product_id"),
 }
 
 
@@ -93,29 +96,33 @@ class Translator:
         self.catalog = load_catalog(db)
         self.loaded_at = time.monotonic()
 
-    def events(self, message: Message) -> list[StockEvent]:
+    def read(self, message: Message) -> Translation:
         if len(message.payload) > self.max_bytes:
             raise TranslationError(
                 "", f"message of {len(message.payload)} bytes exceeds the limit of {self.max_bytes}"
             )
         try:
-            return translate(message.format, message.payload, self.catalog, self.settings)
+            return read(message.format, message.payload, self.catalog, self.settings)
         except TranslationError as error:
             if error.unknown_sku and time.monotonic() - self.loaded_at > 2.0:
                 self.catalog = load_catalog(self.db)
                 self.loaded_at = time.monotonic()
-                return translate(message.format, message.payload, self.catalog, self.settings)
+                return read(message.format, message.payload, self.catalog, self.settings)
             raise
+
+    def events(self, message: Message) -> list[StockEvent]:
+        return self.read(message).events
 
     def translated(self, message: Message) -> Translated:
         try:
-            return Translated(message, self.events(message))
+            found = self.read(message)
         except TranslationError as error:
             return Translated(message, error=str(error))
         except Exception as error:  # a translator's bug must not stop the intake
             return Translated(
                 message, error=f"could not translate: {type(error).__name__}: {error}"
             )
+        return Translated(message, found.events, orders=found.orders, notes=found.notes)
 
 
 def apply_messages(
@@ -143,12 +150,11 @@ def retry_dead_letters(
     rows = [r for r in list_dead_letters(db, "open", limit=1_000_000) if not ids or r.id in ids]
     applied = 0
     for row in rows:
-        try:
-            events = translator.events(intake_log.letter_message(row))
-        except TranslationError as error:
-            intake_log.note_failure(db, row.id, str(error))
+        item = translator.translated(intake_log.letter_message(row))
+        if item.error is not None:
+            intake_log.note_failure(db, row.id, item.error)
             continue
-        problem = redrive(db.unit_of_work, row.id, events)
+        problem = redrive(db.unit_of_work, row.id, item)
         if problem is None:
             applied += 1
         else:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.db import intake_log, raw, registry
 from adapters.db import tables as t
+from adapters.db.channel_orders import SqlChannelOrders
 from adapters.db.database import Database
 from adapters.db.ledger import is_transient, row_event
 from inventory.events import StockEvent
@@ -181,6 +182,7 @@ class SqlUnitOfWork:
     stock: SqlStock
     intake: SqlIntakeLog
     registry: SqlRegistry
+    orders: SqlChannelOrders
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -201,6 +203,7 @@ class SqlUnitOfWork:
         self.stock = SqlStock(self.db, connection)
         self.intake = SqlIntakeLog(connection)
         self.registry = SqlRegistry(connection)
+        self.orders = SqlChannelOrders(connection)
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:

@@ -1,14 +1,27 @@
-"""Shop webhooks over HTTP: `POST /v1/webhooks/shop/{topic}` (e.g. .../shop/orders/create).
+"""Signed platform webhooks over HTTP, and the raw intake route.
 
-The shop signs each body with HMAC-SHA256 under a shared secret and sends it base64-encoded in
-`X-Shopify-Hmac-Sha256`; a missing or wrong signature is refused with 401 and nothing is
-stored.  A signed body that cannot be translated (unknown SKU, missing field) is kept as a
-dead letter and answered 202, so the shop does not retry what only a fix here can cure;
-`inventory deadletters retry` re-drives it.  Re-sent webhooks are duplicates (event ids come
-from the shop's own ids).
+- Shopify: `POST /v1/webhooks/shopify/{topic}` (or `/v1/webhooks/shopify` with the topic in
+  `X-Shopify-Topic` / `Shopify-Topic`, read when the path names none;
+  `/v1/webhooks/shop/{topic}` is the older path).  The body is signed with HMAC-SHA256 under
+  the app's secret, base64 in `X-Shopify-Hmac-Sha256` or `Shopify-Hmac-Sha256`.  Secrets:
+  INVENTORY_SHOPIFY_WEBHOOK_SECRET (comma-separated to rotate; INVENTORY_SHOP_WEBHOOK_SECRET
+  is read too).
+- WooCommerce: `POST /v1/webhooks/woocommerce`, topic in `X-WC-Webhook-Topic`, signature
+  `X-WC-Webhook-Signature` (base64 HMAC-SHA256 of the body), INVENTORY_WOOCOMMERCE_WEBHOOK_SECRET.
+  The ping WooCommerce sends when a webhook is created (form body `webhook_id=…`) is answered
+  200 and stored nowhere.
+- Square: `POST /v1/webhooks/square`, `x-square-hmacsha256-signature` = base64 HMAC-SHA256 over
+  the notification URL (as configured at Square, INVENTORY_SQUARE_NOTIFICATION_URL) followed
+  by the body, under INVENTORY_SQUARE_WEBHOOK_SECRET.
 
-Secrets: INVENTORY_SHOP_WEBHOOK_SECRET (comma-separated to rotate), or the app key
-`WEBHOOK_SECRETS_KEY`.
+A missing or wrong signature is refused with 401 and nothing is stored.  A signed body that
+cannot be translated (unknown SKU, unmapped location, missing field) is kept as a dead letter
+and answered 202, so the platform does not retry what only a fix here can cure;
+`inventory deadletters retry` re-drives it.  Re-sent webhooks change nothing: order messages
+are facts merged into the order memory, other events carry the platform's own ids.
+
+`POST /v1/intake/{format}` takes a raw body in any intake format (the same translators as the
+Kafka consumer), for callers holding an API key with the `ingest` scope.
 """
 
 from __future__ import annotations
@@ -25,19 +38,26 @@ from aiohttp import web
 
 from adapters.channels.store import Message, Translator, apply_messages
 from adapters.db.database import Database
-from adapters.http.auth import public
+from adapters.http.auth import public, requires
 from adapters.http.keys import DB_KEY, EXECUTOR_KEY
 
 WEBHOOK_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("shop_webhook_secrets")
+WOOCOMMERCE_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("woocommerce_webhook_secrets")
+SQUARE_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("square_webhook_secrets")
+SQUARE_URL_KEY: web.AppKey[str] = web.AppKey("square_notification_url")
 TRANSLATOR_KEY: web.AppKey[Translator] = web.AppKey("shop_webhook_translator")
 SIGNATURE_HEADER = "X-Shopify-Hmac-Sha256"
-TOPIC_HEADER = "X-Shopify-Topic"
+SIGNATURE_HEADERS = ("X-Shopify-Hmac-Sha256", "Shopify-Hmac-Sha256")
+TOPIC_HEADERS = ("X-Shopify-Topic", "Shopify-Topic")
+WOO_SIGNATURE = "X-WC-Webhook-Signature"
+WOO_TOPIC = "X-WC-Webhook-Topic"
+SQUARE_SIGNATURE = "x-square-hmacsha256-signature"
 
 T = TypeVar("T")
 
 
 def sign(secret: str, body: bytes) -> str:
-    """The signature a shop sends for `body`."""
+    """The signature a platform sends for `body` (base64 HMAC-SHA256)."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
@@ -47,9 +67,15 @@ def signed_by(secrets: Sequence[str], body: bytes, signature: str | None) -> boo
     return any(hmac.compare_digest(sign(secret, body), signature.strip()) for secret in secrets)
 
 
+def env_list(*names: str) -> tuple[str, ...]:
+    found: list[str] = []
+    for name in names:
+        found.extend(s.strip() for s in os.environ.get(name, "").split(",") if s.strip())
+    return tuple(dict.fromkeys(found))
+
+
 def env_secrets() -> tuple[str, ...]:
-    raw = os.environ.get("INVENTORY_SHOP_WEBHOOK_SECRET", "")
-    return tuple(s.strip() for s in raw.split(",") if s.strip())
+    return env_list("INVENTORY_SHOPIFY_WEBHOOK_SECRET", "INVENTORY_SHOP_WEBHOOK_SECRET")
 
 
 async def _blocking(app: web.Application, function: Callable[..., T], *args: Any) -> T:
@@ -57,40 +83,101 @@ async def _blocking(app: web.Application, function: Callable[..., T], *args: Any
     return await asyncio.get_running_loop().run_in_executor(executor, function, *args)
 
 
+def _first_header(request: web.Request, names: Sequence[str]) -> str | None:
+    for name in names:
+        value = request.headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _unauthorized(detail: str) -> web.Response:
+    return web.json_response(
+        {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": detail},
+        status=401,
+        content_type="application/problem+json",
+    )
+
+
+async def _take(
+    request: web.Request, source: str, fmt: str, body: bytes, prefixes: Sequence[str]
+) -> web.Response:
+    """Apply one signed message and answer: 200 applied, or 202 kept as a dead letter."""
+    app = request.app
+    headers = {
+        str(k): v
+        for k, v in request.headers.items()
+        if any(k.lower().startswith(p) for p in prefixes)
+    }
+    message = Message(source, -1, -1, fmt, body, headers)
+    db = request.config_dict[DB_KEY]
+    report = await _blocking(app, _apply, db, app[TRANSLATOR_KEY], message)
+    answer: dict[str, Any]
+    if report.dead:
+        answer = {"status": "dead_letter", "reason": report.dead[0].reason}
+        status = 202
+    else:
+        answer = {"status": "applied", "accepted": report.accepted, "duplicate": report.duplicate}
+        status = 200
+    if report.notes:
+        answer["notes"] = report.notes
+    return web.json_response(answer, status=status)
+
+
 @public
 async def shop_webhook(request: web.Request) -> web.Response:
-    app = request.app
+    """A Shopify webhook (either header spelling; topic from the path, else the header)."""
     body = await request.read()
-    secrets = app.get(WEBHOOK_SECRETS_KEY) or env_secrets()
-    if not signed_by(secrets, body, request.headers.get(SIGNATURE_HEADER)):
-        return web.json_response(
-            {
-                "type": "about:blank",
-                "title": "Unauthorized",
-                "status": 401,
-                "detail": f"missing or invalid {SIGNATURE_HEADER} signature",
-            },
-            status=401,
-            content_type="application/problem+json",
-        )
-    topic = request.match_info["topic"]
-    db = request.config_dict[DB_KEY]
-    message = Message(
-        "http:shop",
-        -1,
-        -1,
-        f"shop/{topic}",
+    secrets = request.app.get(WEBHOOK_SECRETS_KEY) or env_secrets()
+    if not signed_by(secrets, body, _first_header(request, SIGNATURE_HEADERS)):
+        return _unauthorized(f"missing or invalid {' / '.join(SIGNATURE_HEADERS)} signature")
+    topic = request.match_info.get("topic") or _first_header(request, TOPIC_HEADERS) or "?"
+    return await _take(
+        request,
+        "http:shopify",
+        f"shopify/{topic.strip().lower()}",
         body,
-        {str(k): v for k, v in request.headers.items() if k.lower().startswith("x-shopify-")},
+        ("x-shopify-", "shopify-"),
     )
-    report = await _blocking(app, _apply, db, app[TRANSLATOR_KEY], message)
-    if report.dead:
-        return web.json_response(
-            {"status": "dead_letter", "reason": report.dead[0].reason}, status=202
-        )
-    return web.json_response(
-        {"status": "applied", "accepted": report.accepted, "duplicate": report.duplicate}
+
+
+@public
+async def woocommerce_webhook(request: web.Request) -> web.Response:
+    body = await request.read()
+    secrets = request.app.get(WOOCOMMERCE_SECRETS_KEY) or env_list(
+        "INVENTORY_WOOCOMMERCE_WEBHOOK_SECRET"
     )
+    if not signed_by(secrets, body, request.headers.get(WOO_SIGNATURE)):
+        return _unauthorized(f"missing or invalid {WOO_SIGNATURE} signature")
+    topic = request.headers.get(WOO_TOPIC, "")
+    if not topic and body.startswith(b"webhook_id="):
+        return web.json_response({"status": "applied", "accepted": 0, "duplicate": 0})  # ping
+    return await _take(
+        request, "http:woocommerce", f"woocommerce/{topic.strip().lower() or '?'}", body, ("x-wc-",)
+    )
+
+
+def square_url() -> str:
+    return os.environ.get("INVENTORY_SQUARE_NOTIFICATION_URL", "")
+
+
+@public
+async def square_webhook(request: web.Request) -> web.Response:
+    body = await request.read()
+    secrets = request.app.get(SQUARE_SECRETS_KEY) or env_list("INVENTORY_SQUARE_WEBHOOK_SECRET")
+    url = request.app.get(SQUARE_URL_KEY) or square_url()
+    signature = request.headers.get(SQUARE_SIGNATURE)
+    if not url or not signed_by(secrets, url.encode() + body, signature):
+        return _unauthorized(f"missing or invalid {SQUARE_SIGNATURE} signature")
+    return await _take(request, "http:square", "square", body, ("x-square-", "square-"))
+
+
+@requires("ingest")
+async def raw_intake(request: web.Request) -> web.Response:
+    """`POST /v1/intake/{format}`: a raw body in an intake format (API key, `ingest` scope)."""
+    body = await request.read()
+    fmt = request.match_info["format"]
+    return await _take(request, "http:intake", fmt, body, ("x-",))
 
 
 def _apply(db: Database, translator: Translator, message: Message) -> Any:

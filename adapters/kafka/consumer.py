@@ -23,6 +23,7 @@ from kafka.errors import KafkaConfigurationError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
+from adapters.channels.formats import format_of
 from adapters.channels.store import (
     BatchReport,
     Message,
@@ -300,9 +301,7 @@ class IntakeConsumer:
 
     def _format(self, topic: str, headers: dict[str, str]) -> str:
         fmt = headers.get("x-format") or self.config.topics.get(topic, "contract")
-        if fmt == "shop":
-            return "shop/" + headers.get("x-shopify-topic", headers.get("X-Shopify-Topic", "?"))
-        return fmt
+        return format_of(fmt, headers)
 
     def _restart_reset_logs(self) -> None:
         """A partition whose log ends before our position was recreated (or its broker lost

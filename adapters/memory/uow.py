@@ -2,11 +2,11 @@
 
 `MemoryStore` holds what a database would: the ledger (events by id with their content hash
 and ledger position), the projection folded from it (`inventory.projection.Projection`, whose
-book also holds the reservation lines), safety stock, the registered locations, dead letters
-and consumer offsets.  `MemoryUnitOfWork` works on a private copy of that state, taken when it
-begins: `commit()` installs the copy, anything else (an exception, `rollback()`, leaving
-without committing) throws it away.  A savepoint copies the unit's state again and puts it
-back if its block raises.  One unit writes at a time, as on SQLite.
+book also holds the reservation lines), safety stock, the registered locations, dead letters,
+consumer offsets and the channel order memory.  `MemoryUnitOfWork` works on a private copy of
+that state, taken when it begins: `commit()` installs the copy, anything else (an exception,
+`rollback()`, leaving without committing) throws it away.  A savepoint copies the unit's state
+again and puts it back if its block raises.  One unit writes at a time, as on SQLite.
 
 The answers are those of the SQL unit (`adapters.db.uow.SqlUnitOfWork`): the same outcomes
 for an append, the same positions, reservations and expired lines.  The state is copied whole,
@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
+from inventory.channel_orders import ChannelOrder
 from inventory.events import StockEvent
 from inventory.ledger import ACCEPTED, CONFLICT, DUPLICATE, AppendResult, Outcome
 from inventory.ports import Clock, DeadLetter, Message, TransientFailure
@@ -74,6 +75,7 @@ class MemoryState:
     letters: list[StoredLetter] = field(default_factory=list)
     offsets: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
     pickups: list[tuple[str, str, date]] = field(default_factory=list)
+    orders: dict[tuple[str, str], ChannelOrder] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -262,6 +264,19 @@ class MemoryRegistry:
         self.unit.state.pickups.append((reservation_id, location, day))
 
 
+class MemoryChannelOrders:
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self.unit = unit
+
+    def load(self, channel: str, order_id: str) -> ChannelOrder | None:
+        """A copy (the unit's writer's turn is the lock)."""
+        found = self.unit.state.orders.get((channel, order_id))
+        return copy.deepcopy(found)
+
+    def save(self, order: ChannelOrder, now: int) -> None:
+        self.unit.state.orders[(order.channel, order.order_id)] = copy.deepcopy(order)
+
+
 class MemoryUnitOfWork:
     """One transaction on a `MemoryStore`; commit explicitly, anything else rolls back.
 
@@ -275,6 +290,7 @@ class MemoryUnitOfWork:
         self.stock = MemoryStock(self)
         self.intake = MemoryIntakeLog(self)
         self.registry = MemoryRegistry(self)
+        self.orders = MemoryChannelOrders(self)
         self._state: MemoryState | None = None
         self._open = False
         self._active = False  # False once committed or rolled back: nothing more to commit

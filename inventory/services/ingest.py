@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from inventory.channel_orders import ChannelOrder, OrderFacts, settle_facts
 from inventory.events import StockEvent
 from inventory.ledger import (
     ACCEPTED,
@@ -229,11 +230,15 @@ def ingest(factory: UnitOfWorkFactory, items: Sequence[Item], atomic: bool = Fal
 
 @dataclass(frozen=True)
 class Translated:
-    """An inbound message and the events its translator made of it, or why it could not."""
+    """An inbound message and what its translator made of it: contract events, facts about
+    channel orders (booked through the order memory), notes on what it skipped, or why it
+    could not be translated."""
 
     message: Message
     events: list[StockEvent] = field(default_factory=list)
     error: str | None = None
+    orders: list[OrderFacts] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -242,6 +247,7 @@ class ReceiveReport:
     accepted: int = 0
     duplicate: int = 0
     dead: list[DeadLetter] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def receive_in(uow: UnitOfWork, batch: Sequence[Translated]) -> ReceiveReport:
@@ -249,18 +255,23 @@ def receive_in(uow: UnitOfWork, batch: Sequence[Translated]) -> ReceiveReport:
 
     A message is applied whole or becomes a dead letter: one naming an unknown location is not
     applied at all; one whose event conflicts with the ledger is dead-lettered with the ids
-    (its other events, already new facts, stay).
+    (its other events, already new facts, stay).  A message about channel orders is applied
+    whole or not at all, with the order memory (`receive_orders_in`).
     """
     report = ReceiveReport(messages=len(batch))
     usable: list[Translated] = []
+    about_orders: list[Translated] = []
     for item in batch:
+        report.notes.extend(item.notes)
         if item.error is not None:
             report.dead.append(DeadLetter(item.message, item.error))
             continue
+        if item.orders:
+            about_orders.append(item)
+            continue
         bad = event_errors(uow.registry, item.events)
         if bad:
-            reasons = sorted({f"{e.field}: {e.reason}" for errors in bad.values() for e in errors})
-            report.dead.append(DeadLetter(item.message, "; ".join(reasons)))
+            report.dead.append(DeadLetter(item.message, _reasons(bad)))
         else:
             usable.append(item)
     owners = [index for index, item in enumerate(usable) for _ in item.events]
@@ -276,7 +287,49 @@ def receive_in(uow: UnitOfWork, batch: Sequence[Translated]) -> ReceiveReport:
     for owner, reasons in conflicts.items():
         reason = "event_id conflict: " + "; ".join(reasons)
         report.dead.append(DeadLetter(usable[owner].message, reason))
+    for item in about_orders:
+        try:
+            with uow.savepoint():
+                applied = receive_orders_in(uow, item)
+        except Unapplied as error:
+            report.dead.append(DeadLetter(item.message, str(error)))
+            continue
+        report.accepted += applied.accepted
+        report.duplicate += applied.duplicate
     uow.intake.dead_letters(report.dead, uow.clock())
+    return report
+
+
+def _reasons(bad: dict[int, list[FieldError]]) -> str:
+    return "; ".join(sorted({f"{e.field}: {e.reason}" for errors in bad.values() for e in errors}))
+
+
+class Unapplied(Exception):
+    """A message refused whole: nothing of it stays (raise it inside a savepoint)."""
+
+
+def receive_orders_in(uow: UnitOfWork, item: Translated) -> IngestReport:
+    """Merge a message's order facts into the order memory, book the difference the facts make
+    and save the memory, all in the caller's unit; refuses (`Unapplied`) when an event names an
+    unknown location or meets a conflicting event id, and then nothing may be kept."""
+    now = uow.clock()
+    events = list(item.events)
+    changed: dict[tuple[str, str], ChannelOrder] = {}
+    for facts in item.orders:
+        key = (facts.channel, facts.order_id)
+        known = changed.get(key) or uow.orders.load(*key)
+        settled, booked = settle_facts(known, facts, now)
+        changed[key] = settled
+        events.extend(booked)
+    bad = event_errors(uow.registry, events)
+    if bad:
+        raise Unapplied(_reasons(bad))
+    report = ingest_in(uow, events)
+    refused = [f"{o.event_id}: {o.reason}" for o in report.refused()]
+    if refused:
+        raise Unapplied("event_id conflict: " + "; ".join(refused))
+    for order in changed.values():
+        uow.orders.save(order, now)
     return report
 
 
@@ -298,30 +351,32 @@ def receive(
     return run(factory, work)
 
 
-class _Unapplied(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("; ".join(reasons))
-        self.reasons = reasons
-
-
-def redrive(factory: UnitOfWorkFactory, letter_id: int, events: Sequence[StockEvent]) -> str | None:
-    """Apply a dead letter's events afresh and mark it applied, in one transaction; on any
-    refusal nothing is applied and the reason is returned (the letter stays open)."""
+def redrive(
+    factory: UnitOfWorkFactory, letter_id: int, item: Translated | Sequence[StockEvent]
+) -> str | None:
+    """Apply a dead letter's translation (or its events) afresh and mark it applied, in one
+    transaction; on any refusal nothing is applied and the reason is returned (the letter stays
+    open)."""
+    if not isinstance(item, Translated):
+        item = Translated(Message("redrive", -1, -1, "contract", b""), list(item))
 
     def work(uow: UnitOfWork) -> None:
-        report = ingest_in(uow, events)
-        refused = report.refused()
-        if refused:
-            raise _Unapplied(
-                [
-                    f"{o.event_id}: {o.reason or '; '.join(e.reason for e in o.errors)}"
-                    for o in refused
-                ]
-            )
+        if item.orders:
+            receive_orders_in(uow, item)
+        else:
+            report = ingest_in(uow, item.events)
+            refused = report.refused()
+            if refused:
+                raise Unapplied(
+                    "; ".join(
+                        f"{o.event_id}: {o.reason or '; '.join(e.reason for e in o.errors)}"
+                        for o in refused
+                    )
+                )
         uow.intake.mark_applied(letter_id, uow.clock())
 
     try:
         run(factory, work)
-    except _Unapplied as error:
+    except Unapplied as error:
         return "not applied: " + str(error)
     return None

@@ -101,6 +101,11 @@ def new_subject_id() -> str:
     return SUBJECT_PREFIX + secrets.token_hex(12)
 
 
+def is_subject_id(text: str | None) -> bool:
+    """Whether a ledger reference is a personal-data subject id (and not an order number)."""
+    return bool(text) and str(text).startswith(SUBJECT_PREFIX)
+
+
 def fold(text: str) -> str:
     """Case and spacing folded: "  Ms  WEBER " and "ms weber" are one name."""
     return " ".join(text.casefold().split())

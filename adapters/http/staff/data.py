@@ -15,6 +15,7 @@ from sqlalchemy import and_, desc, or_, select
 
 from adapters.channels.common import normalise
 from adapters.db import intake_tables as it
+from adapters.db import personal_data
 from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.http.availability import scoped_lookup
@@ -34,6 +35,7 @@ class Hold:
     opened_at: int | None
     expires_at: int | None
     lines: list[tuple[str, int]] = field(default_factory=list)
+    customer: str | None = None  # the name, while the personal-data store holds it
 
     def seconds_left(self, now: int) -> int | None:
         return None if self.expires_at is None else max(0, (self.expires_at - now) // 1_000_000)
@@ -158,6 +160,9 @@ def live_view(app: Any, sku: str | None, store: str, radius_km: float) -> dict[s
     db: Database = app[DB_KEY]
     now = db.reader.clock()
     holds = open_holds(db, store, now)
+    names = personal_data.customer_names(db, [h.reservation_id for h in holds])
+    for hold in holds:
+        hold.customer = names.get(hold.reservation_id)
     view: dict[str, Any] = {
         "now": now,
         "sku": sku,

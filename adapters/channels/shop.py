@@ -9,7 +9,9 @@
   changes no stock.
 
 The reservation id is the order's id, so all four topics address the same lines; event ids
-carry the shop's own ids (order, line item, fulfilment, refund line).
+carry the shop's own ids (order, line item, fulfilment, refund line).  Nothing about the
+buyer reaches an event: the reference is the order's name ("#1042") or id, and reasons are
+fixed words (a refund's free-text note and an unknown cancel reason are not copied).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from adapters.channels.common import (
 from inventory.events import StockEvent
 
 CHANNEL = "web"
+# the shop's own cancel reasons; anything else (free text) is recorded as "cancelled"
+CANCEL_REASONS = frozenset({"customer", "declined", "fraud", "inventory", "staff", "other"})
 
 
 def reservation_id(order_id: str) -> str:
@@ -100,10 +104,14 @@ def orders_cancelled(
                 channel=CHANNEL,
                 reference=str(order.get("name") or order_id),
                 reservation_id=reservation_id(order_id),
-                reason=str(order.get("cancel_reason") or "cancelled")[:500],
+                reason=_cancel_reason(order.get("cancel_reason")),
             )
         )
     return events
+
+
+def _cancel_reason(value: Any) -> str:
+    return str(value) if value in CANCEL_REASONS else "cancelled"
 
 
 def fulfillments_create(
@@ -160,7 +168,7 @@ def refunds_create(refund: Any, catalog: SkuCatalog, settings: ChannelSettings) 
                 make_event(
                     event_id=f"shop:refund:{refund_id}:{line_id}:return",
                     type="return",
-                    reason=str(refund.get("note") or "refund")[:500],
+                    reason="refund",  # the refund's note is free text: it stays out
                     **common,
                 )
             )

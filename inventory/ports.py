@@ -2,7 +2,8 @@
 
 A use case receives a `UnitOfWork`: one transaction's view of the ledger, the stock it reads
 under the same locks, the intake log (dead letters, consumer offsets), the location registry,
-the memory of channel orders and the clock.  `adapters/db/uow.py` implements it on SQLite and
+the memory of channel orders, the personal-data store (details about people, kept beside the
+ledger and never in it) and the clock.  `adapters/db/uow.py` implements it on SQLite and
 PostgreSQL, `adapters/memory/` in memory (the fake the use-case tests also run on).  Nothing
 here does I/O.
 """
@@ -18,6 +19,7 @@ from typing import Protocol
 from inventory.channel_orders import ChannelOrder
 from inventory.events import StockEvent
 from inventory.ledger import AppendResult
+from inventory.personal import PersonalRecord
 from inventory.projection import Position
 from inventory.reservations import ExpiredLine, Reservation
 from inventory.stock import Key
@@ -94,6 +96,19 @@ class IntakeLog(Protocol):
         """Each partition's next offset, committed with the events read before it."""
         ...
 
+    def expire_dead_letters(self, received_before: int) -> int:
+        """Delete dead letters that arrived at or before the instant; how many."""
+        ...
+
+    def dead_letter_payloads(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
+        """(id, bytes) of kept dead letters with an id above `after_id`, in id order."""
+        ...
+
+    def erase_dead_letters(self, ids: Sequence[int], now: int) -> None:
+        """Drop the bytes and headers of these dead letters (status `erased`); the row says
+        that a message was received and erased, and nothing of what it said."""
+        ...
+
 
 class Registry(Protocol):
     def known(self, ids: Iterable[str]) -> set[str]:
@@ -130,6 +145,32 @@ class ChannelOrders(Protocol):
         ...
 
 
+class PersonalData(Protocol):
+    """The personal-data store: mutable, keyed by the opaque ids the ledger carries."""
+
+    def keep(self, record: PersonalRecord) -> None:
+        """Store a record (a record with the same subject id is replaced)."""
+        ...
+
+    def of_reservations(self, reservation_ids: Sequence[str]) -> list[PersonalRecord]: ...
+
+    def open_records(self, limit: int) -> list[PersonalRecord]:
+        """Records whose reservation has not ended yet, oldest first."""
+        ...
+
+    def end(self, reservation_ids: Sequence[str], now: int) -> None:
+        """Their reservations stopped holding now (records already ended keep their instant)."""
+        ...
+
+    def purge(self, ended_before: int) -> int:
+        """Delete records whose reservation ended at or before the instant; how many."""
+        ...
+
+    def forget(self, keys: Iterable[str]) -> list[PersonalRecord]:
+        """Delete every record any of `keys` names (see `PersonalRecord.keys`); the deleted."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def ledger(self) -> Ledger: ...
@@ -145,6 +186,9 @@ class UnitOfWork(Protocol):
 
     @property
     def orders(self) -> ChannelOrders: ...
+
+    @property
+    def people(self) -> PersonalData: ...
 
     @property
     def clock(self) -> Clock: ...

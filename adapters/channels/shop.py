@@ -61,6 +61,8 @@ from inventory.channel_orders import (
 
 PLATFORM = "shopify"
 CHANNEL = "web"
+# the shop's own cancel reasons; anything else (free text) is recorded as "cancelled"
+CANCEL_REASONS = frozenset({"customer", "declined", "fraud", "inventory", "staff", "other"})
 
 FULFILMENT_STATUS = {
     "success": SHIPPED,

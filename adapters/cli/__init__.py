@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "adapters.cli.api_commands",
     "adapters.cli.intake_commands",
     "adapters.cli.reconcile_commands",
+    "adapters.cli.personal_commands",
 ]
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from adapters.cli import add_db_option, demo_command, readable
 from adapters.db.database import Database
+from adapters.retention import retention_from_env
+from inventory.services.personal import purge
 from inventory.services.reservations import sweep
 
 DEMO_ROLES = ("read", "store", "ingest", "admin")
@@ -52,7 +54,11 @@ def register(subparsers: Any) -> None:
     revoke.add_argument("key_id")
     revoke.set_defaults(func=cmd_keys_revoke)
 
-    sweep = subparsers.add_parser("sweep", help="release expired reservations now")
+    sweep = subparsers.add_parser(
+        "sweep",
+        help="release expired reservations now, and purge personal data and dead letters "
+        "past their retention (INVENTORY_PERSONAL_DATA_DAYS, INVENTORY_DEAD_LETTER_DAYS)",
+    )
     add_db_option(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
@@ -102,7 +108,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     total = 0
     while released := sweep(db.unit_of_work):
         total += released
+    purged = purge(db.unit_of_work, retention_from_env())
     print(f"released {total} expired reservation lines")
+    print(
+        f"purged {purged.records} personal-data records and {purged.dead_letters} dead letters "
+        "past their retention"
+    )
     return 0
 
 

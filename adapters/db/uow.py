@@ -1,9 +1,9 @@
 """The unit of work on SQLite and PostgreSQL: one write transaction and the ports bound to it.
 
 `SqlUnitOfWork` opens the writer's transaction (`BEGIN IMMEDIATE` on SQLite, so writers queue
-for the file instead of failing half-way); its ledger, stock reads, intake log and registry all
-run on that one connection, so what a use case checks under its locks is what it appends
-against.  A deadlock or lock timeout surfaces as `TransientFailure`, which
+for the file instead of failing half-way); its ledger, stock reads, intake log, registry and
+personal-data store all run on that one connection, so what a use case checks under its
+locks is what it appends against.  A deadlock or lock timeout surfaces as `TransientFailure`, which
 `inventory.services.units.run` answers by running the use case again.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
 
-from adapters.db import intake_log, raw, registry
+from adapters.db import intake_log, personal_data, raw, registry
 from adapters.db import tables as t
 from adapters.db.channel_orders import SqlChannelOrders
 from adapters.db.database import Database
@@ -146,6 +146,15 @@ class SqlIntakeLog:
     def mark_applied(self, letter_id: int, now: int) -> None:
         intake_log.mark_applied(self.connection, letter_id, now)
 
+    def expire_dead_letters(self, received_before: int) -> int:
+        return personal_data.expire_dead_letters(self.connection, received_before)
+
+    def dead_letter_payloads(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
+        return personal_data.dead_letter_payloads(self.connection, after_id, limit)
+
+    def erase_dead_letters(self, ids: Sequence[int], now: int) -> None:
+        personal_data.erase_dead_letters(self.connection, ids)
+
 
 class SqlRegistry:
     def __init__(self, connection: Connection) -> None:
@@ -183,6 +192,7 @@ class SqlUnitOfWork:
     intake: SqlIntakeLog
     registry: SqlRegistry
     orders: SqlChannelOrders
+    people: personal_data.SqlPersonalData
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -204,6 +214,7 @@ class SqlUnitOfWork:
         self.intake = SqlIntakeLog(connection)
         self.registry = SqlRegistry(connection)
         self.orders = SqlChannelOrders(connection)
+        self.people = personal_data.SqlPersonalData(connection)
         return self
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:

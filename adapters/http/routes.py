@@ -20,6 +20,7 @@ from adapters.http import (
     channels,
     events,
     ops,
+    personal_data,
     reservations,
     routing,
     webhooks,
@@ -48,6 +49,7 @@ from schemas.api import (
     WebhookResult,
 )
 from schemas.locations import LocationIn
+from schemas.personal import ForgetRequest, ForgetResult
 from schemas.routing import RouteIn, RouteOut
 
 
@@ -140,6 +142,10 @@ ROUTES: list[Route] = [
           "Every position at a location, paged by SKU", "audit",
           path_params={"location": "location id"}, query=StockPageQuery,
           responses={200: LocationStockPage}, errors={404: "No such location"}),
+    # personal data
+    Route("POST", "/v1/personal-data/forget", personal_data.forget_customer,
+          "Erase a person's data (admin); ledger and stock unchanged", "personal data",
+          body=ForgetRequest, responses={200: ForgetResult}),
     # click-and-collect and the location registry
     Route("POST", "/v1/routing/click-and-collect", routing.click_and_collect,
           "Stores near the customer that can hand over the cart (optionally reserve)",

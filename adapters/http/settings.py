@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from adapters.retention import retention_from_env
+from inventory.personal import Retention
 
 
 def _env_int(name: str, default: int) -> int:
@@ -29,6 +32,8 @@ class Settings:
     key_cache_seconds: float = 5.0
     max_batch_skus: int = 1000
     max_events: int = 5000
+    # how long personal data and dead letters are kept (the sweeper purges them)
+    retention: Retention = field(default_factory=Retention)
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -41,6 +46,7 @@ class Settings:
             ),
             channels_file=os.environ.get("INVENTORY_CHANNELS_FILE"),
             db_threads=_env_int("INVENTORY_DB_THREADS", cls.db_threads),
+            retention=retention_from_env(),
         )
         for name, value in overrides.items():
             if value is not None:

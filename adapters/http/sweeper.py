@@ -1,4 +1,5 @@
-"""The expiry sweeper: writes `reservation_release` events for expired reservations.
+"""The expiry sweeper: writes `reservation_release` events for expired reservations, then
+purges personal data and dead letters whose retention period is over.
 
 Expired holds already stop counting the moment they expire (reads compute that); the sweeper
 makes it a fact in the ledger.  Every server process may run it: its events have fixed ids, so
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from adapters.http.blocking import in_writer
 from adapters.http.keys import DB_KEY, METRICS_KEY, SETTINGS_KEY
+from inventory.services.personal import purge
 from inventory.services.reservations import sweep
 
 log = logging.getLogger("inventory.sweeper")
@@ -31,6 +33,13 @@ async def sweep_once(app: web.Application) -> int:
             break
     if total:
         app[METRICS_KEY].swept.inc(total)
+    purged = await in_writer(app, purge, app[DB_KEY].unit_of_work, app[SETTINGS_KEY].retention)
+    if purged.records or purged.dead_letters:
+        log.info(
+            "purged %d personal-data records and %d dead letters past retention",
+            purged.records,
+            purged.dead_letters,
+        )
     return total
 
 

@@ -3,10 +3,11 @@
 `MemoryStore` holds what a database would: the ledger (events by id with their content hash
 and ledger position), the projection folded from it (`inventory.projection.Projection`, whose
 book also holds the reservation lines), safety stock, the registered locations, dead letters,
-consumer offsets and the channel order memory.  `MemoryUnitOfWork` works on a private copy of
-that state, taken when it begins: `commit()` installs the copy, anything else (an exception,
-`rollback()`, leaving without committing) throws it away.  A savepoint copies the unit's state
-again and puts it back if its block raises.  One unit writes at a time, as on SQLite.
+consumer offsets, the channel order memory and the personal-data records.  `MemoryUnitOfWork`
+works on a private copy of that state, taken when it begins: `commit()` installs the copy,
+anything else (an exception, `rollback()`, leaving without committing) throws it away.  A
+savepoint copies the unit's state again and puts it back if its block raises.  One unit writes
+at a time, as on SQLite.
 
 The answers are those of the SQL unit (`adapters.db.uow.SqlUnitOfWork`): the same outcomes
 for an append, the same positions, reservations and expired lines.  The state is copied whole,
@@ -27,6 +28,7 @@ from datetime import date
 from inventory.channel_orders import ChannelOrder
 from inventory.events import StockEvent
 from inventory.ledger import ACCEPTED, CONFLICT, DUPLICATE, AppendResult, Outcome
+from inventory.personal import ERASED_REASON, PersonalRecord
 from inventory.ports import Clock, DeadLetter, Message, TransientFailure
 from inventory.projection import Position, Projection, SafetyStock
 from inventory.reservations import ExpiredLine, Reservation, StoredLine
@@ -59,8 +61,13 @@ class StoredLetter:
     fingerprint: str
     reason: str
     received_at: int
-    status: str = "open"  # open, applied
+    status: str = "open"  # open, applied, erased
     retried_at: int | None = None
+    payload: bytes | None = None  # the bytes as kept (None: as received; b"" once erased)
+
+    @property
+    def kept_payload(self) -> bytes:
+        return self.letter.message.payload if self.payload is None else self.payload
 
 
 @dataclass
@@ -76,6 +83,7 @@ class MemoryState:
     offsets: dict[str, dict[tuple[str, int], int]] = field(default_factory=dict)
     pickups: list[tuple[str, str, date]] = field(default_factory=list)
     orders: dict[tuple[str, str], ChannelOrder] = field(default_factory=dict)
+    people: dict[str, PersonalRecord] = field(default_factory=dict)  # by subject id
 
 
 class MemoryStore:
@@ -113,6 +121,9 @@ class MemoryStore:
 
     def offsets(self, group: str) -> dict[tuple[str, int], int]:
         return dict(self.state.offsets.get(group, {}))
+
+    def personal_records(self) -> list[PersonalRecord]:
+        return sorted(self.state.people.values(), key=lambda r: (r.created_at, r.subject_id))
 
 
 class MemoryLedger:
@@ -233,6 +244,70 @@ class MemoryIntakeLog:
     def save_offsets(self, group: str, offsets: dict[tuple[str, int], int], now: int) -> None:
         self.unit.state.offsets.setdefault(group, {}).update(offsets)
 
+    def expire_dead_letters(self, received_before: int) -> int:
+        state = self.unit.state
+        kept = [x for x in state.letters if x.received_at > received_before]
+        expired = len(state.letters) - len(kept)
+        state.letters = kept
+        return expired
+
+    def dead_letter_payloads(self, after_id: int, limit: int) -> list[tuple[int, bytes]]:
+        found = sorted(
+            (x.id, x.kept_payload)
+            for x in self.unit.state.letters
+            if x.id > after_id and x.status != "erased"
+        )
+        return found[:limit]
+
+    def erase_dead_letters(self, ids: Sequence[int], now: int) -> None:
+        wanted = set(ids)
+        for stored in self.unit.state.letters:
+            if stored.id in wanted:
+                stored.payload = b""
+                stored.reason = ERASED_REASON
+                stored.status = "erased"
+
+
+class MemoryPersonalData:
+    def __init__(self, unit: MemoryUnitOfWork) -> None:
+        self.unit = unit
+
+    def keep(self, record: PersonalRecord) -> None:
+        self.unit.state.people[record.subject_id] = record
+
+    def of_reservations(self, reservation_ids: Sequence[str]) -> list[PersonalRecord]:
+        wanted = set(reservation_ids)
+        found = [r for r in self.unit.state.people.values() if r.reservation_id in wanted]
+        return sorted(found, key=lambda r: (r.created_at, r.subject_id))
+
+    def open_records(self, limit: int) -> list[PersonalRecord]:
+        found = [r for r in self.unit.state.people.values() if r.ended_at is None]
+        return sorted(found, key=lambda r: (r.created_at, r.subject_id))[:limit]
+
+    def end(self, reservation_ids: Sequence[str], now: int) -> None:
+        wanted = set(reservation_ids)
+        people = self.unit.state.people
+        for subject, record in list(people.items()):
+            if record.reservation_id in wanted:
+                people[subject] = record.ended(now)
+
+    def purge(self, ended_before: int) -> int:
+        people = self.unit.state.people
+        gone = [
+            s for s, r in people.items() if r.ended_at is not None and r.ended_at <= ended_before
+        ]
+        for subject in gone:
+            del people[subject]
+        return len(gone)
+
+    def forget(self, keys: Iterable[str]) -> list[PersonalRecord]:
+        wanted = set(keys)
+        people = self.unit.state.people
+        found = [r for r in people.values() if r.keys & wanted]
+        for record in found:
+            del people[record.subject_id]
+        return sorted(found, key=lambda r: (r.created_at, r.subject_id))
+
 
 class MemoryRegistry:
     def __init__(self, unit: MemoryUnitOfWork) -> None:
@@ -291,6 +366,7 @@ class MemoryUnitOfWork:
         self.intake = MemoryIntakeLog(self)
         self.registry = MemoryRegistry(self)
         self.orders = MemoryChannelOrders(self)
+        self.people = MemoryPersonalData(self)
         self._state: MemoryState | None = None
         self._open = False
         self._active = False  # False once committed or rolled back: nothing more to commit

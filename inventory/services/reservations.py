@@ -5,6 +5,11 @@
 appends the reservation events, in the same transaction.  A second reserver for the same unit
 waits for the lock (PostgreSQL) or the write lock (SQLite) and then sees the first one's hold.
 Release, fulfil and the expiry sweep are ledger events too.
+
+A reservation made for a named person (`customer`) keeps the person's details in the
+personal-data store, in the same unit; its events carry only the record's opaque subject id
+as their `reference`.  When the reservation stops holding (handed over, released, expired)
+the record is marked ended, and the purge deletes it after its retention period.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from inventory.events import EventType
 from inventory.ledger import ACCEPTED
+from inventory.personal import Customer, PersonalRecord, new_subject_id
 from inventory.ports import UnitOfWork, UnitOfWorkFactory
 from inventory.reservations import (
     Line,
@@ -51,10 +57,12 @@ def reserve(
     buffer: int = 0,
     then: Then | None = None,
     ttl: int | None = None,
+    customer: Customer | None = None,
 ) -> ReserveResult:
     """All lines or none, in a unit of its own.  `buffer` is held back on top of safety stock
     (a channel's policy).  With `ttl` (microseconds) the reservation expires that long after
-    the instant it is made (`expires_at` is then ignored)."""
+    the instant it is made (`expires_at` is then ignored).  A `customer`'s details go to the
+    personal-data store, never to the ledger (see the module's doc)."""
     try:
         return run(
             factory,
@@ -69,6 +77,7 @@ def reserve(
                 buffer,
                 then,
                 ttl,
+                customer,
             ),
         )
     except ReservationRace:  # rolled back; the other request's reservation stands
@@ -88,6 +97,7 @@ def reserve_in(
     buffer: int = 0,
     then: Then | None = None,
     ttl: int | None = None,
+    customer: Customer | None = None,
 ) -> ReserveResult:
     """`reserve` inside the caller's unit (several reservations can share one commit)."""
     wanted = merge_lines(lines)
@@ -104,12 +114,19 @@ def reserve_in(
     short = shortfalls(wanted, location, uow.stock.positions(keys, now), buffer)
     if short:
         return ReserveResult("short", shortfalls=short)
+    subject = new_subject_id() if customer is not None else None
+    if reference is None:
+        reference = subject  # the ledger says only that it was for someone
     events = reservation_events(
         reservation_id, location, wanted, now, expires_at, channel, reference
     )
     appended = uow.ledger.append(events)
     if appended.count(ACCEPTED) != len(events):
         raise ReservationRace(reservation_id)
+    if customer is not None and subject is not None:
+        uow.people.keep(
+            PersonalRecord(subject, reservation_id, customer.name, customer.contact, now)
+        )
     if then is not None:
         then(uow, now)
     return ReserveResult("created", uow.stock.reservation(reservation_id), append=appended)
@@ -160,7 +177,10 @@ def settle_in(
     serial = uow.stock.settled_units(reservation_id) + 1
     uow.ledger.append(settle_events(found, kind, asked, serial, now, reason))
     done = "released" if kind is EventType.RESERVATION_RELEASE else "fulfilled"
-    return SettleResult(done, uow.stock.reservation(reservation_id))
+    after = uow.stock.reservation(reservation_id)
+    if after is None or after.held == 0:
+        uow.people.end([reservation_id], now)
+    return SettleResult(done, after)
 
 
 def sweep(factory: UnitOfWorkFactory, limit: int = 5000) -> int:
@@ -175,6 +195,7 @@ def sweep(factory: UnitOfWorkFactory, limit: int = 5000) -> int:
         uow.ledger.lock(sorted({(x.sku, x.location) for x in lapsed}))
         lapsed = uow.stock.expired_lines(now, limit)  # as of the locks
         appended = uow.ledger.append([expiry_release(line, now) for line in lapsed])
+        uow.people.end(sorted({x.reservation_id for x in lapsed}), now)
         return appended.count(ACCEPTED)
 
     return run(factory, work)

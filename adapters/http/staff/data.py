@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from adapters.channels.common import normalise
-from adapters.db import holds, product_codes
+from adapters.db import holds, personal_data, product_codes
 from adapters.db import keys as stored_keys
 from adapters.db.database import Database
 from adapters.http.availability import scoped_lookup
@@ -31,6 +31,7 @@ class Hold:
     opened_at: int | None
     expires_at: int | None
     lines: list[tuple[str, int]] = field(default_factory=list)
+    customer: str | None = None  # the name, while the personal-data store holds it
 
     def seconds_left(self, now: int) -> int | None:
         return None if self.expires_at is None else max(0, (self.expires_at - now) // 1_000_000)
@@ -104,6 +105,9 @@ def live_view(app: Any, sku: str | None, store: str, radius_km: float) -> dict[s
     db: Database = app[DB_KEY]
     now = db.reader.clock()
     holds = open_holds(db, store, now)
+    names = personal_data.customer_names(db, [h.reservation_id for h in holds])
+    for hold in holds:
+        hold.customer = names.get(hold.reservation_id)
     view: dict[str, Any] = {
         "now": now,
         "sku": sku,

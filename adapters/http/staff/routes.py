@@ -25,15 +25,16 @@ from zoneinfo import ZoneInfo
 import aiohttp_jinja2
 from aiohttp import web
 
-from adapters.db import registry
+from adapters.db import personal_data, registry
 from adapters.http.auth import public
 from adapters.http.blocking import in_thread, in_writer
 from adapters.http.keys import DB_KEY, KEYSTORE_KEY, SETTINGS_KEY
 from adapters.http.problems import Problem
-from adapters.http.staff import data
+from adapters.http.staff import data, shown
 from adapters.http.staff.forms import text, whole_number
 from adapters.http.staff.session import Session, current, load, open_session
 from adapters.http.staff.settings import STAFF_SETTINGS_KEY
+from inventory.personal import Customer
 from inventory.reservations import Line, Reservation
 from inventory.services import counts, reservations
 from inventory.services.ingest import UNSTORABLE_TEXT, unstorable
@@ -141,7 +142,13 @@ async def resolve_query(request: web.Request, query: str, field: str = "q") -> s
 async def live_context(request: web.Request, session: Session, sku: str | None) -> dict[str, Any]:
     radius = request.config_dict[STAFF_SETTINGS_KEY].nearby_radius_km
     view = await in_thread(request.app, data.live_view, request.app, sku, session.store, radius)
-    return {"session": session, "view": view, "time": local_time, "duration": duration}
+    return {
+        "session": session,
+        "view": view,
+        "time": local_time,
+        "duration": duration,
+        "shown": shown,
+    }
 
 
 @page
@@ -282,12 +289,13 @@ async def hold(request: web.Request) -> web.StreamResponse:
         errors["sku"] = "no such product"
     quantity = whole_number(form, "quantity", errors, 1, 1_000_000)
     reference = text(form, "reference", errors, True, 120)
+    contact = text(form, "contact", errors, False, 120)
     max_minutes = request.config_dict[SETTINGS_KEY].max_ttl_seconds // 60
     minutes = whole_number(form, "minutes", errors, 1, max_minutes)
     hold_id = str(form.get("hold_id", ""))
     if not NONCE.match(hold_id):
         hold_id = nonce()
-    values = {k: str(form.get(k, "")) for k in ("quantity", "reference", "minutes")}
+    values = {k: str(form.get(k, "")) for k in ("quantity", "reference", "contact", "minutes")}
     if errors or sku is None:
         return await render_home(request, session, str(form.get("sku", "")), errors, values, 422)
     db = request.config_dict[DB_KEY]
@@ -300,8 +308,9 @@ async def hold(request: web.Request) -> web.StreamResponse:
         [Line(sku, quantity)],
         None,
         channel=data.STAFF_CHANNEL,
-        reference=reference,
         ttl=minutes * 60 * SECOND,
+        # the name and number go to the personal-data store; the ledger gets an opaque id
+        customer=Customer(reference, contact or None),
     )
     if result.status == "short":
         have = result.shortfalls[0].available
@@ -310,6 +319,15 @@ async def hold(request: web.Request) -> web.StreamResponse:
     if result.status == "conflict":
         raise Refused(409, "This hold form was already used for another hold; try again.")
     return _done(session, f"Held {quantity} × {sku} for {reference} ({minutes} min).", sku)
+
+
+async def _who(request: web.Request, found: Reservation) -> str:
+    """Whom a reservation is for, as the flash message names it: the customer's name while
+    the personal-data store holds it, else the reference or the reservation id."""
+    db = request.config_dict[DB_KEY]
+    rid = found.reservation_id
+    names = await in_thread(request.app, personal_data.customer_names, db, [rid])
+    return names.get(rid) or found.reference or rid
 
 
 async def _reservation(request: web.Request, session: Session) -> Reservation:
@@ -327,6 +345,7 @@ async def _reservation(request: web.Request, session: Session) -> Reservation:
 async def hand_over(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     found = await _reservation(request, session)
+    who = await _who(request, found)
     db = request.config_dict[DB_KEY]
     result = await in_writer(
         request.app, reservations.fulfil, db.unit_of_work, found.reservation_id, None
@@ -335,20 +354,21 @@ async def hand_over(request: web.Request) -> web.StreamResponse:
         raise Refused(409, "This hold has expired and no longer holds stock; hold again.")
     sku = str(form.get("sku", ""))
     what = ", ".join(f"{line['held']} × {line['sku']}" for line in found.lines if line["held"])
-    return _done(session, f"Handed over {what or 'nothing left'} ({found.reference}).", sku)
+    return _done(session, f"Handed over {what or 'nothing left'} ({who}).", sku)
 
 
 @page
 async def release(request: web.Request) -> web.StreamResponse:
     session, form = await writer(request)
     found = await _reservation(request, session)
+    who = await _who(request, found)
     db = request.config_dict[DB_KEY]
     reason = "not collected" if found.channel != data.STAFF_CHANNEL else "released in store"
     await in_writer(
         request.app, reservations.release, db.unit_of_work, found.reservation_id, reason
     )
     sku = str(form.get("sku", ""))
-    return _done(session, f"Released {found.reference or found.reservation_id}.", sku)
+    return _done(session, f"Released {who}.", sku)
 
 
 @page

@@ -128,7 +128,7 @@ def test_the_same_body_under_two_topics_keeps_both_dead_letters(database: Databa
     )
     assert [status for status, _ in answers] == [202, 202, 202]
     letters = list_dead_letters(database)
-    assert sorted(r.format for r in letters) == ["shop/orders/create", "shop/refunds/create"]
+    assert sorted(r.format for r in letters) == ["shopify/orders/create", "shopify/refunds/create"]
 
 
 def test_a_signed_body_with_nul_in_a_field_is_a_dead_letter_naming_it(database: Database) -> None:

@@ -36,7 +36,7 @@ from adapters.kafka.broker import LocalBroker  # noqa: E402
 from adapters.kafka.config import ConsumerConfig  # noqa: E402
 from adapters.kafka.consumer import IntakeConsumer  # noqa: E402
 from inventory.projection import project  # noqa: E402
-from tests.test_kafka_recovery import stream_of_events  # noqa: E402
+from tests.e2e.test_kafka_recovery import stream_of_events  # noqa: E402
 
 PG_ADMIN = os.environ.get(
     "INVENTORY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -2,7 +2,7 @@
 data: sign in, look up, nearby, hold / hand over / release seen live by a second tablet,
 refusals, field errors, offline banner, accessibility, and a screenshot of every screen.
 
-SQLite only: the page's logic is the same on both databases (tests/test_staff_http.py runs
+SQLite only: the page's logic is the same on both databases (tests/e2e/test_staff_http.py runs
 on both).  One browser for the module; each test opens its own contexts (tablets).
 """
 
@@ -40,7 +40,7 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "staff"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "staff"
 PORTRAIT = {"width": 768, "height": 1024}
 LANDSCAPE = {"width": 1024, "height": 768}
 
@@ -397,7 +397,7 @@ def test_after_sign_out_writes_are_refused(browser: Any, shop: Shop) -> None:
 def test_readme_images(shop: Shop) -> None:
     """Two of the screenshots illustrate docs/staff.md: copied when missing, or refreshed with
     STAFF_DOCS_IMAGES=1 (so a test run does not rewrite committed images every time)."""
-    docs = Path(__file__).resolve().parent.parent / "docs" / "img"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "img"
     docs.mkdir(parents=True, exist_ok=True)
     for name in ("02-lookup-portrait", "06-hold"):
         source, target = SHOTS / f"{name}.png", docs / f"staff-{name[3:]}.png"

@@ -18,7 +18,7 @@ from adapters.http import webhooks
 from adapters.http.app import create_app
 from inventory.events import format_instant
 
-FIXTURES = Path(__file__).parent / "fixtures" / "channels"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "channels"
 WOO_SECRET = "wc-secret-1"
 SQUARE_KEY = "square-signature-key"
 SQUARE_URL = "https://inventory.example.com/v1/webhooks/square"

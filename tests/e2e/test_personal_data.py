@@ -23,7 +23,7 @@ from inventory.personal import Retention
 from inventory.ports import DeadLetter, Message
 from tests.api_fixtures import Api, api  # noqa: F401  (fixture)
 from tests.conftest import Clock
-from tests.test_staff_http import Tablet, available, numbers, stocked  # noqa: F401  (fixture)
+from tests.e2e.test_staff_http import Tablet, available, numbers, stocked  # noqa: F401  (fixture)
 
 NAME = "Ms Weber"
 PHONE = "+49 170 1234567"

@@ -19,7 +19,7 @@ from inventory.events import EventType
 from inventory.projection import project
 from tests.conftest import at
 
-DATA = Path(__file__).parent / "data" / "channels"
+DATA = Path(__file__).resolve().parents[1] / "data" / "channels"
 SETTINGS = ChannelSettings(
     shop_default_location="WH-KASSEL",
     shop_locations={"71206535369": "WH-LEIPZIG"},

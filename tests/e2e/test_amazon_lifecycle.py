@@ -18,7 +18,7 @@ from adapters.db.database import Database
 from adapters.http.app import create_app
 from adapters.http.auth import KeyStore
 
-FIXTURES = Path(__file__).parent / "fixtures" / "channels" / "amazon"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "amazon"
 SKUS = """sku,seller_sku
 AMZ-1,SellerSKUID1
 AMZ-2,SELLERSKU-1

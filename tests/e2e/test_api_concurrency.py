@@ -22,7 +22,7 @@ from tests.api_fixtures import Api, add_places, api, make_keys, receipt
 from tests.conftest import truncate_all
 
 __all__ = ["api"]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SERVE = "import sys; from adapters.cli import main; sys.exit(main(sys.argv[1:]))"
 
 

@@ -37,9 +37,9 @@ from adapters.db.replay import verify
 from adapters.kafka.broker import LocalBroker
 from inventory.events import EventType, StockEvent, format_instant
 from inventory.projection import project
-from tests.test_kafka_consumer import broker, create_topics, produce, unique  # noqa: F401
+from tests.e2e.test_kafka_consumer import broker, create_topics, produce, unique  # noqa: F401
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.filterwarnings("ignore:read_text is deprecated"),
     pytest.mark.filterwarnings("ignore:open_text is deprecated"),

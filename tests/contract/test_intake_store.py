@@ -24,7 +24,7 @@ from adapters.db import intake_tables as it
 from adapters.db.database import Database
 from adapters.kafka.outbox import OutboxListener, attach_outbox, outbox_enabled
 
-DATA = Path(__file__).parent / "data" / "channels"
+DATA = Path(__file__).resolve().parents[1] / "data" / "channels"
 SETTINGS = ChannelSettings("WH-KASSEL", {"71206535369": "WH-LEIPZIG"}, "WH-VENLO")
 
 

@@ -28,8 +28,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# every benchmark at its documented size, one scoreboard (see README, Benchmarks);
+# e.g. make bench BENCH_ARGS="--json bench.json" or BENCH_ARGS="--only api,routing"
 bench: install
-	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) inventory.db inventory.db-wal inventory.db-shm .pytest_cache

@@ -1,21 +1,27 @@
 """Benchmark of the availability API: req/s and p50/p99 latency, as ratios to a bare handler.
 
-Serves the demo data (seeded into a scratch SQLite file unless --db is given) with
-`inventory serve` in its own process, beside a bare aiohttp handler (uvloop + orjson, a fixed
-JSON body) in another process, and loads each with wrk (50 connections, 1 thread) from a third
-process on 127.0.0.1:
+    .venv/bin/python scripts/bench_api.py [--backends sqlite,postgresql] [--db URL]
+                                          [--seconds 10] [--connections 50] [--rounds 3]
+                                          [--smoke] [--json PATH]
 
-    .venv/bin/python scripts/bench_api.py [--db URL] [--seconds 10] [--connections 50]
+Serves the demo data (seeded into a scratch database per backend, or the database of --db)
+with `inventory serve` in its own process, beside a bare aiohttp handler (uvloop, a fixed
+JSON body: a real single-lookup answer, byte for byte) in another process, and loads each with
+wrk (1 thread, --connections connections, --seconds per run) from a third process on
+127.0.0.1.  Each round runs the bare handler and the three scenarios in turn (the order
+reversed every other round); each scenario's ratio is read against the bare run of its round.
 
-Scenarios: bare handler; single-SKU lookup (a random demo SKU at all its locations); batch of
-100 SKUs; reservations (1 unit of a random SKU at a warehouse, a fresh id each).  Targets:
-single lookup >= 0.7 of the bare handler's req/s with p99 < 10 ms; >= 1,000 reservations/s on
-SQLite.  Needs `wrk` (Debian package).
+Scenarios: `single` (a random demo SKU at all its locations), `batch100` (100 random SKUs in
+one request), `reserve` (1 unit of a random SKU at a warehouse, a fresh reservation id each).
+Figures `api/<db>/<scenario>` (req/s) and `api/<db>/<scenario>-p99` (ms).  Targets: single
+lookup >= 0.7 of the bare handler's req/s with p99 < 10 ms; >= 1,000 reservations/s on SQLite.
+
+Needs `wrk` (Debian package).  With --smoke and no wrk, a short sequential Python client
+takes its place, so that the server path is still exercised.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import random
@@ -25,23 +31,27 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from adapters.db.database import Database  # noqa: E402
-from adapters.demo import seed  # noqa: E402
-from adapters.http.auth import KeyStore  # noqa: E402
-from inventory.events import EventType, StockEvent  # noqa: E402
-from inventory.services.reservations import sweep  # noqa: E402
+import benchlib as b
 
-SERVE = "import sys; from adapters.cli import main; sys.exit(main(sys.argv[1:]))"
+from adapters.db.database import Database
+from adapters.demo import seed
+from inventory.events import EventType, StockEvent
+
+ROOT = b.ROOT
 BARE = """
-import asyncio, sys, uvloop
+import asyncio, os, sys, time, uvloop
 from aiohttp import web
+while not os.path.exists(sys.argv[2]):  # written once the API has answered
+    time.sleep(0.02)
 BODY = open(sys.argv[2], "rb").read()
 async def handler(request):
     return web.Response(body=BODY, content_type="application/json")
@@ -65,7 +75,7 @@ request = function()
   local headers = {["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json"}
   if mode == "single" then
     return wrk.format("GET", "/v1/availability/" .. skus[math.random(#skus)], headers)
-  elseif mode == "batch" then
+  elseif mode == "batch100" then
     local picked = {}
     for i = 1, 100 do picked[i] = '"' .. skus[math.random(#skus)] .. '"' end
     return wrk.format("POST", "/v1/availability/batch", headers,
@@ -91,6 +101,8 @@ done = function(summary, latency, requests)
       + summary.errors.status + summary.errors.timeout))
 end
 """
+SCENARIOS = ("single", "batch100", "reserve")
+WORDS = {"single": "single lookup", "batch100": "batch of 100", "reserve": "reservations"}
 
 
 def free_port() -> int:
@@ -125,17 +137,63 @@ def wrk(url: str, script: str, seconds: int, connections: int) -> dict[str, floa
     finally:
         os.unlink(file.name)
     line = next(x for x in output.splitlines() if x.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    return dict(json.loads(line[len("RESULT ") :]))
 
 
-def lua(mode: str, key: str, skus: list[str], stocked: list[tuple[str, str]]) -> str:
-    return LUA % {
-        "skus": ", ".join(f'"{sku}"' for sku in skus),
-        "stocked": ", ".join(f'{{"{sku}", "{location}"}}' for sku, location in stocked),
-        "mode": mode,
-        "key": key,
-        "seed": random.randrange(10**6),
+def python_client(url: str, mode: str, key: str, load: Load, count: int = 40) -> dict[str, float]:
+    """A short sequential client in this process, where wrk is missing (smoke runs only)."""
+    rng = random.Random(5)
+    headers = {"Authorization": f"Bearer {key}"}
+    times, errors = [], 0
+    with requests.Session() as session:
+        started = time.perf_counter()
+        for n in range(count):
+            t0 = time.perf_counter()
+            if mode == "single":
+                answer = session.get(
+                    f"{url}/v1/availability/{rng.choice(load.skus)}", headers=headers
+                )
+            elif mode == "batch100":
+                body = {"skus": [rng.choice(load.skus) for _ in range(100)]}
+                answer = session.post(f"{url}/v1/availability/batch", json=body, headers=headers)
+            else:
+                sku, location = rng.choice(load.stocked)
+                body = {
+                    "reservation_id": f"bench-py-{time.time_ns()}-{n}",
+                    "location": location,
+                    "lines": [{"sku": sku, "quantity": 1}],
+                    "ttl_seconds": 600,
+                }
+                answer = session.post(f"{url}/v1/reservations", json=body, headers=headers)
+            times.append(time.perf_counter() - t0)
+            errors += not answer.ok
+        elapsed = time.perf_counter() - started
+    times.sort()
+    return {
+        "rps": count / elapsed,
+        "p50_ms": times[len(times) // 2] * 1000,
+        "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))] * 1000,
+        "requests": count,
+        "errors": errors,
     }
+
+
+class Load:
+    """What the load generator needs: the keys, the SKUs, the stocked (sku, warehouse) pairs."""
+
+    def __init__(self, read_key: str, ingest_key: str, skus: list[str], stocked: list) -> None:
+        self.keys = {"single": read_key, "batch100": read_key, "reserve": ingest_key}
+        self.skus = skus
+        self.stocked = stocked
+
+    def lua(self, mode: str) -> str:
+        return LUA % {
+            "skus": ", ".join(f'"{sku}"' for sku in self.skus),
+            "stocked": ", ".join(f'{{"{sku}", "{location}"}}' for sku, location in self.stocked),
+            "mode": mode,
+            "key": self.keys[mode],
+            "seed": random.randrange(10**6),
+        }
 
 
 def stocked_pairs(db: Database, warehouses: list[str]) -> list[tuple[str, str]]:
@@ -158,83 +216,140 @@ def stocked_pairs(db: Database, warehouses: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="database URL (default: seed the demo into a scratch file)")
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=50)
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
-    scratch = Path(tempfile.mkdtemp(prefix="bench_api_"))
-    url = args.db or f"sqlite:///{scratch / 'inventory.db'}"
+def prepare(url: str, smoke: bool) -> Load:
     db = Database(url)
     started = time.perf_counter()
-    report = seed(db)
-    print(f"demo data: {report.events} events ({time.perf_counter() - started:.1f}s), {db.url}")
-    keys = KeyStore(db)
-    read_key = keys.create("bench read", ["read"])
-    ingest_key = keys.create("bench ingest", ["ingest"])
+    report = seed(db, days=1, stores=4, skus=60) if smoke else seed(db)
+    print(f"  demo data: {report.events} events ({time.perf_counter() - started:.1f} s)")
     skus = [p.sku for p in report.network.products]
     stocked = stocked_pairs(db, [w.id for w in report.network.warehouses])
-    while sweep(db.unit_of_work):  # what a running server's sweeper would have done already
-        pass
+    db.close()
+    read_key = b.command("keys", "create", "--db", url, "--scope", "read", "--name", "bench")
+    ingest_key = b.command("keys", "create", "--db", url, "--scope", "ingest", "--name", "bench")
+    # what a running server's sweeper would have done already
+    b.command("sweep", "--db", url)
+    return Load(read_key.strip(), ingest_key.strip(), skus, stocked)
+
+
+@contextmanager
+def servers(url: str, load: Load, scratch: Path) -> Iterator[tuple[str, str]]:
+    """The API (`inventory serve`, its expiry sweeper on, as in production) and the bare
+    handler, each in its own process: their base URLs."""
     api_port, bare_port = free_port(), free_port()
-    env = dict(os.environ)  # the expiry sweeper runs, as in production
-    api = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--db", url, "--port", str(api_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    serve = [*b.CLI, "serve", "--db", url, "--port", str(api_port)]
+    api = subprocess.Popen(serve, cwd=ROOT, stdout=subprocess.DEVNULL)
+    # the bare handler starts meanwhile; its body is written before its first request
+    body = scratch / "body.json"
+    bare = subprocess.Popen([sys.executable, "-c", BARE, str(bare_port), str(body)], cwd=ROOT)
+    processes = [api, bare]
     api_url, bare_url = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{bare_port}"
-    processes = [api]
     try:
         wait_ready(api_url + "/healthz", api)
-        # the bare handler answers with a real single-lookup body, byte for byte the same size
         sample = requests.get(
-            f"{api_url}/v1/availability/{skus[0]}",
-            headers={"Authorization": f"Bearer {read_key}"},
+            f"{api_url}/v1/availability/{load.skus[0]}",
+            headers={"Authorization": f"Bearer {load.keys['single']}"},
             timeout=10,
-        ).content
-        (scratch / "body.json").write_bytes(sample)
-        bare = subprocess.Popen(
-            [sys.executable, "-c", BARE, str(bare_port), str(scratch / "body.json")], cwd=ROOT
         )
-        processes.append(bare)
+        assert sample.ok, sample.text
+        body.with_suffix(".tmp").write_bytes(sample.content)
+        body.with_suffix(".tmp").rename(body)
         wait_ready(bare_url + "/v1/availability/x", bare)
-
-        def run(target: str, mode: str, key: str) -> dict[str, float]:
-            return wrk(target, lua(mode, key, skus, stocked), args.seconds, args.connections)
-
-        run(api_url, "single", read_key)  # warm caches and pools
-        figures: dict[str, tuple[dict[str, float], dict[str, float]]] = {}
-        # each scenario beside its own bare run, so machine noise hits both alike
-        for name, mode, key in (
-            ("single lookup", "single", read_key),
-            ("batch of 100", "batch", read_key),
-            ("reservations", "reserve", ingest_key),
-        ):
-            figures[name] = (run(bare_url, "single", read_key), run(api_url, mode, key))
+        yield api_url, bare_url
     finally:
         for process in processes:
             process.terminate()
             process.wait(15)
-        db.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-    print(f"\n{args.connections} connections, {args.seconds}s each, wrk -t1 on 127.0.0.1")
-    print(
-        f"{'scenario':<16}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'non-2xx':>8}"
-        f"{'bare req/s':>11}{'bare p99':>9}{'ratio':>7}"
-    )
-    for name, (bare_figure, figure) in figures.items():
-        print(
-            f"{name:<16}{figure['rps']:>9.0f}{figure['p50_ms']:>8.2f}{figure['p99_ms']:>8.2f}"
-            f"{figure['errors']:>8.0f}{bare_figure['rps']:>11.0f}{bare_figure['p99_ms']:>9.2f}"
-            f"{figure['rps'] / bare_figure['rps']:>7.2f}"
+
+
+def run(backend: str, url: str, args: Any, report: b.Report) -> None:
+    print(f"{backend}: {args.rounds} round(s) of {args.seconds} s per run", flush=True)
+    load = prepare(url, args.smoke)
+    use_wrk = shutil.which("wrk") is not None
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-api-") as folder,
+        servers(url, load, Path(folder)) as (api_url, bare_url),
+    ):
+
+        def measure(target: str, mode: str) -> dict[str, float]:
+            if use_wrk:
+                return wrk(target, load.lua(mode), args.seconds, args.connections)
+            return python_client(target, mode, load.keys[mode], load)
+
+        if not args.smoke:
+            measure(api_url, "single")  # warm caches and pools
+        results: dict[str, list[dict[str, float]]] = {"bare": [], **{s: [] for s in SCENARIOS}}
+
+        def step(name: str) -> Any:
+            def once() -> float:
+                figure = measure(bare_url, "single") if name == "bare" else measure(api_url, name)
+                results[name].append(figure)
+                return figure["rps"]
+
+            return once
+
+        b.alternate(args.rounds, step("bare"), *(step(s) for s in SCENARIOS))
+    if not use_wrk:
+        report.note("wrk missing: a sequential Python client measured (figures not comparable)")
+    bare = results["bare"]
+    for scenario in SCENARIOS:
+        runs = results[scenario]
+        errors = sum(r["errors"] for r in runs)
+        if errors:
+            report.note(f"api/{backend}/{scenario}: {errors:.0f} failed or non-2xx responses")
+        if args.smoke and errors:
+            raise SystemExit(f"{scenario}: {errors:.0f} failed or non-2xx responses")
+        target = None
+        if scenario == "single":
+            target = b.at_least(0.7, on="ratio")
+        elif scenario == "reserve" and backend == "sqlite":
+            target = b.at_least(1000)
+        report.add(
+            b.Figure(
+                f"api/{backend}/{scenario}",
+                "req/s",
+                [r["rps"] for r in runs],
+                baseline="bare aiohttp handler",
+                baseline_samples=[r["rps"] for r in bare],
+                target=target,
+                note=f"{WORDS[scenario]}, {args.connections} connections",
+            )
         )
-    print("ratio: the scenario's req/s over the bare handler's, measured just before it")
-    return 0
+        report.add(
+            b.Figure(
+                f"api/{backend}/{scenario}-p99",
+                "ms",
+                [r["p99_ms"] for r in runs],
+                baseline="bare aiohttp handler p99",
+                baseline_samples=[r["p99_ms"] for r in bare],
+                higher_is_better=False,
+                target=b.at_most(10) if scenario == "single" else None,
+                headline=False,
+                note=f"p50 {b.median([r['p50_ms'] for r in runs]):.2f} ms",
+            )
+        )
+
+
+def main() -> int:
+    parser = b.arguments(__doc__.splitlines()[0])
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--db", help="an existing database URL instead of scratch ones")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=50)
+    args = b.parse(parser, {"seconds": 1, "connections": 10})
+    report = b.Report("api", args)
+    if shutil.which("wrk") is None and not args.smoke:
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    expected = []
+    if args.db:
+        backend = "postgresql" if args.db.startswith("postgresql") else "sqlite"
+        run(backend, args.db, args, report)
+        expected.append(f"api/{backend}/single")
+    else:
+        for backend in b.usable_backends(args.backends, report):
+            with b.scratch_database(backend, "api") as url:
+                run(backend, url, args, report)
+            expected += [f"api/{backend}/{s}" for s in SCENARIOS]
+    return report.finish(expected)
 
 
 if __name__ == "__main__":

@@ -1,55 +1,46 @@
 """Benchmark: ingest rate of the ledger beside a raw batched insert, and replay speed.
 
     .venv/bin/python scripts/bench_ingest.py [--events 200000] [--backends sqlite,postgresql]
-                                             [--rebuild-events 1000000]
+                                             [--rebuild-events 1000000] [--rounds 3]
+                                             [--smoke] [--json PATH]
 
-For each database it measures, in the same run:
-- `ingest`: JSON Lines parsed, validated and appended (ledger row + projection update in one
-  transaction per batch), events/s;
-- the baseline: the same rows inserted with a SQLAlchemy Core batched insert into a bare table
-  of the same columns, rows/s;
-and prints their ratio.  Then it rebuilds the projection from a ledger of `--rebuild-events`
-events and prints the time.  The machine is shared and noisy: read the ratios.
+Figures per database, each round into fresh databases, in alternation with the baselines:
+- `ingest/<db>/ingest` (headline): demo events as JSON Lines parsed, validated and appended
+  (`adapters.intake.ingest_lines`: ledger row and projection update in one transaction per
+  batch of 2,000), events/s, beside a SQLAlchemy Core batched insert of the same rows into a
+  bare, index-free table of the ledger's columns, rows/s;
+- `ingest/<db>/vs-indexed`: the same ingest beside the insert into a table that also has the
+  ledger's unique event_id and (sku, location, occurred_at) index;
+- `ingest/sqlite/append`: the ledger append of already parsed events alone, beside the bare
+  insert;
+- `ingest/sqlite/rebuild`: `inventory replay` of a ledger of --rebuild-events demo events
+  (bulk-loaded), events/s (the CLI's entry point in this process); one round, no baseline.
+PostgreSQL: the server of INVENTORY_BENCH_PG_URL (or INVENTORY_TEST_PG_URL); skipped with a
+note when unreachable, unless INVENTORY_REQUIRE_POSTGRES=1.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
+import re
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    create_engine,
-    text,
-)
+from sqlalchemy import Column, Index, MetaData, Table, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import benchlib as b
+
 from adapters.db.database import Database
-from adapters.db.ledger import EVENT_COLUMNS, event_tuple
-from adapters.db.replay import rebuild
 from adapters.demo.network import build_network
 from adapters.demo.seed import DAY, generate
 from adapters.intake import ingest_lines
 from inventory.events import StockEvent
 
-PG_ADMIN = os.environ.get(
-    "INVENTORY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"
-)
 BATCH = 2000
 
 
@@ -66,26 +57,37 @@ def demo_events(count: int, seed: int = 7) -> list[StockEvent]:
     return events
 
 
-def bare_table(indexed: bool = False) -> Table:
-    """The ledger's columns; with `indexed`, also its unique event_id and key-time index."""
-    names = {"quantity", "occurred_at", "on_hand_delta", "expires_at", "recorded_at"}
-    position = BigInteger().with_variant(Integer(), "sqlite")
-    columns: list[Any] = [Column("position", position, primary_key=True, autoincrement=True)]
-    for name in EVENT_COLUMNS:
-        kind = BigInteger if name in names else String(200)
-        columns.append(Column(name, kind, unique=indexed and name == "event_id"))
-    if indexed:
-        columns.append(Index("ix_bench_key_time", "sku", "location", "occurred_at"))
-    return Table("bench_indexed" if indexed else "bench_bare", MetaData(), *columns)
-
-
-def raw_insert_rate(url: str, events: list[StockEvent], indexed: bool = False) -> float:
-    """Rows/s of a SQLAlchemy Core batched insert of the same rows into a bare table."""
+def ledger_columns(url: str) -> list[Column[Any]]:
+    """The columns of the ledger table of a migrated database (reflected: only the schema)."""
+    Database(url).close()
     engine = create_engine(url)
-    table = bare_table(indexed)
-    table.metadata.drop_all(engine)
+    metadata = MetaData()
+    metadata.reflect(engine, only=["events"])
+    engine.dispose()
+    return [
+        Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.primary_key)
+        for c in metadata.tables["events"].columns
+    ]
+
+
+def bare_table(columns: list[Column[Any]], indexed: bool = False) -> Table:
+    """The ledger's columns; with `indexed`, also its unique event_id and key-time index."""
+    copies: list[Any] = [
+        Column(c.name, c.type, primary_key=c.primary_key, autoincrement=c.primary_key)
+        for c in columns
+    ]
+    if indexed:
+        copies.append(Index("ix_bench_event_id", "event_id", unique=True))
+        copies.append(Index("ix_bench_key_time", "sku", "location", "occurred_at"))
+    return Table("bench_indexed" if indexed else "bench_bare", MetaData(), *copies)
+
+
+def raw_insert_rate(url: str, table: Table, events: list[StockEvent]) -> float:
+    """Rows/s of a SQLAlchemy Core batched insert of the same rows into `table`."""
+    engine = create_engine(url)
+    names = [c.name for c in table.columns if not c.primary_key]
+    rows = list(b.event_rows(events, names, 0))
     table.metadata.create_all(engine)
-    rows = [dict(zip(EVENT_COLUMNS, event_tuple(e, 0), strict=True)) for e in events]
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             connection.execute(text("PRAGMA journal_mode=WAL"))
@@ -94,49 +96,100 @@ def raw_insert_rate(url: str, events: list[StockEvent], indexed: bool = False) -
         with engine.begin() as connection:
             connection.execute(table.insert(), rows[start : start + BATCH])
     elapsed = time.perf_counter() - started
-    table.metadata.drop_all(engine)
     engine.dispose()
     return len(rows) / elapsed
 
 
-def append_rate(db: Database, events: list[StockEvent]) -> float:
+def append_rate(url: str, events: list[StockEvent]) -> float:
     """Events/s of the ledger append alone (already parsed and validated)."""
+    db = Database(url)
     started = time.perf_counter()
     for start in range(0, len(events), BATCH):
         db.ledger.append(events[start : start + BATCH])
-    return len(events) / (time.perf_counter() - started)
-
-
-def ingest_rate(db: Database, events: list[StockEvent]) -> float:
-    lines = [orjson.dumps(e.content()) for e in events]
-    started = time.perf_counter()
-    report = ingest_lines(db, lines, batch=BATCH)
     elapsed = time.perf_counter() - started
-    assert report.accepted == len(events), report.summary()
+    db.close()
     return len(events) / elapsed
 
 
-def databases(backends: list[str]) -> Iterator[tuple[str, str]]:
-    for backend in backends:
-        if backend == "sqlite":
-            folder = tempfile.mkdtemp(prefix="bench-ingest-")
-            yield backend, f"sqlite:///{folder}/inventory.db"
-        else:
-            name = f"bench_ingest_{os.getpid()}"
-            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                yield backend, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+def ingest_rate(url: str, lines: list[bytes]) -> float:
+    db = Database(url)
+    started = time.perf_counter()
+    report = ingest_lines(db, lines, batch=BATCH)
+    elapsed = time.perf_counter() - started
+    db.close()
+    assert report.accepted == len(lines), report.summary()
+    return len(lines) / elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def in_fresh_database(backend: str, measure: Any, *args: Any) -> float:
+    """`measure(url, *args)` in a new database, its set-up and removal not timed."""
+    with b.scratch_database(backend, "ingest") as url:
+        return float(measure(url, *args))
+
+
+def rebuild_rate(events: list[StockEvent]) -> tuple[float, float]:
+    """(events/s, seconds) of `inventory replay` over a bulk-loaded SQLite ledger."""
+    with b.scratch_database("sqlite", "rebuild") as url:
+        Database(url).close()
+        b.bulk_load_ledger(url, events, recorded_at=events[-1].occurred_at)
+        output, seconds = b.timed(lambda: b.command("replay", "--db", url))
+    found = re.search(r"from (\d+) events", output)
+    assert found and int(found.group(1)) == len(events), output
+    return len(events) / seconds, seconds
+
+
+def run(backend: str, sample: list[StockEvent], rounds: int, report: b.Report) -> None:
+    with b.scratch_database(backend, "ingest") as url:
+        columns = ledger_columns(url)
+    lines = [orjson.dumps(e.content()) for e in sample]
+    steps = [
+        lambda: in_fresh_database(backend, raw_insert_rate, bare_table(columns), sample),
+        lambda: in_fresh_database(backend, ingest_rate, lines),
+        lambda: in_fresh_database(backend, raw_insert_rate, bare_table(columns, True), sample),
+    ]
+    if backend == "sqlite":
+        steps.append(lambda: in_fresh_database(backend, append_rate, sample))
+    print(f"{backend}: {len(sample):,} events, {rounds} round(s)", flush=True)
+    samples = b.alternate(rounds, *steps)
+    bare, ingest, indexed = samples[:3]
+    report.add(
+        b.Figure(
+            f"ingest/{backend}/ingest",
+            "events/s",
+            ingest,
+            baseline="Core insert, bare table",
+            baseline_unit="rows/s",
+            baseline_samples=bare,
+        )
+    )
+    report.add(
+        b.Figure(
+            f"ingest/{backend}/vs-indexed",
+            "events/s",
+            ingest,
+            baseline="Core insert, ledger's indexes",
+            baseline_unit="rows/s",
+            baseline_samples=indexed,
+            headline=False,
+        )
+    )
+    if backend == "sqlite":
+        report.add(
+            b.Figure(
+                f"ingest/{backend}/append",
+                "events/s",
+                samples[3],
+                baseline="Core insert, bare table",
+                baseline_unit="rows/s",
+                baseline_samples=bare,
+                headline=False,
+                note="ledger append of parsed events alone",
+            )
+        )
+
+
+def main() -> int:
+    parser = b.arguments(__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument(
@@ -145,48 +198,27 @@ def main() -> None:
         default=1_000_000,
         help="ledger size for the rebuild timing on SQLite (0 to skip)",
     )
-    args = parser.parse_args()
+    args = b.parse(parser, {"events": 3000, "rebuild_events": 5000})
+    report = b.Report("ingest", args)
+    backends = b.usable_backends(args.backends, report)
     print(f"generating {max(args.events, args.rebuild_events):,} demo events ...", flush=True)
     events = demo_events(max(args.events, args.rebuild_events))
-    sample = events[: args.events]
-    for backend, url in databases(args.backends.split(",")):
-        db = Database(url)
-        ingest = ingest_rate(db, sample)
-        bare = raw_insert_rate(url, sample)
-        print(
-            f"{backend:<11} ingest {ingest:>9,.0f} events/s   bare Core insert "
-            f"{bare:>9,.0f} rows/s   ratio {ingest / bare:.2f}  ({len(sample):,} events)",
-            flush=True,
-        )
-        indexed = raw_insert_rate(url, sample, indexed=True)
-        print(
-            f"{'':<11} insert into a table with the ledger's indexes {indexed:,.0f} rows/s "
-            f"(ratio {ingest / indexed:.2f})",
-            flush=True,
-        )
-        if backend == "sqlite":
-            scratch = Database(url.replace("inventory.db", "append-only.db"))
-            appended = append_rate(scratch, sample)
-            scratch.close()
-            print(
-                f"{'':<11} ledger append of parsed events alone {appended:,.0f} events/s "
-                f"(ratio {appended / bare:.2f})",
-                flush=True,
+    for backend in backends:
+        run(backend, events[: args.events], args.rounds, report)
+    expected = [f"ingest/{x}/ingest" for x in backends]
+    if "sqlite" in backends and args.rebuild_events:
+        rate, seconds = rebuild_rate(events[: args.rebuild_events])
+        report.add(
+            b.Figure(
+                "ingest/sqlite/rebuild",
+                "events/s",
+                [rate],
+                note=f"inventory replay of {args.rebuild_events:,} events: {seconds:.1f} s",
             )
-        if backend == "sqlite" and args.rebuild_events:
-            rest = events[args.events : args.rebuild_events]
-            ingest_lines(db, [orjson.dumps(e.content()) for e in rest], batch=5000)
-            started = time.perf_counter()
-            replayed = rebuild(db.engines)
-            elapsed = time.perf_counter() - started
-            print(
-                f"{backend:<11} rebuild of {replayed.events:,} events into "
-                f"{len(replayed.book.stock):,} positions: {elapsed:.1f} s "
-                f"({replayed.events / elapsed:,.0f} events/s)",
-                flush=True,
-            )
-        db.close()
+        )
+        expected.append("ingest/sqlite/rebuild")
+    return report.finish(expected)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

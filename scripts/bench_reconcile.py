@@ -1,47 +1,45 @@
 """Benchmark: reconcile a large snapshot against a ledger with the same keys.
 
-Builds a ledger (one receipt per key, a sale before the night for every fifth key and one after
-it for every seventh) on SQLite and PostgreSQL, exports it as a snapshot, changes 1% of the rows
-and reconciles, then applies the corrections.  Beside it, in the same run, the same CSV is only
-read and parsed, which is the floor any reconciliation has to pay; the ratio is printed.
-
-The ledger rows are bulk-inserted (the recorder's own speed is the ledger benchmark's business);
-reconciliation reads only the ledger, and the corrections go through the recorder as usual.
-
     .venv/bin/python scripts/bench_reconcile.py [--rows 1000000] [--backends sqlite,postgresql]
+                                                [--rounds 3] [--smoke] [--json PATH]
+
+Builds a ledger (one receipt per key, a sale before the night for every fifth key and one after
+it for every seventh; bulk-inserted, as the recorder's own speed is the ingest benchmark's
+business), exports it with `inventory snapshot`, changes 1% of the rows and runs
+`inventory reconcile` on it, each command through the CLI's entry point in this process.
+Figures per database:
+- `reconcile/<db>/compare` (headline): reconcile without writes, seconds, beside reading the
+  same CSV with csv.reader alone (the floor any reconciliation pays), in alternation over the
+  rounds; target < 60 s at 1,000,000 rows;
+- `reconcile/<db>/100-instants`: the same rows counted at 100 different instants, beside the
+  single-instant run of the same round;
+- `reconcile/<db>/apply`: `reconcile --apply` (the corrections go through the recorder), one
+  round, beside csv.reader alone; then a last run checks that no drift is left;
+- `reconcile/<db>/export`: `inventory snapshot` of the ledger, one round;
+- `reconcile/peak-rss`: peak resident memory of the benchmark process.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
-import os
 import random
+import re
 import resource
 import sys
 import tempfile
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, text
+import benchlib as b
 
-from adapters.db import tables as t
 from adapters.db.database import Database
-from adapters.db.ledger import event_row
-from adapters.reconcile.export import export_snapshot
-from adapters.reconcile.job import Options, reconcile
-from adapters.reconcile.snapshot import read_snapshot
 from inventory.events import EventType, StockEvent, format_instant
 
 NIGHT = 1_777_669_200_000_000  # 2026-05-01T21:00:00Z
 HOUR = 3_600_000_000
-PG_ADMIN = os.environ.get(
-    "INVENTORY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+NO_LIMIT = str(10**12)  # --max-drift: exit 0 whatever the drift
 
 
 def ledger(rows: int, locations: int = 100) -> Iterator[StockEvent]:
@@ -60,32 +58,6 @@ def ledger(rows: int, locations: int = 100) -> Iterator[StockEvent]:
                 yield StockEvent(
                     f"a{n}", EventType.SALE, sku, location, 1, NIGHT + HOUR, channel="store"
                 )
-
-
-def load(db: Database, rows: int) -> int:
-    """Bulk-insert ledger rows in one transaction (columns the ledger adds later get 0)."""
-    extra = {
-        c.name: 0
-        for c in t.events.columns
-        if not c.nullable and not c.primary_key and c.name not in event_row(_probe(), 0)
-    }
-    batch: list[dict[str, object]] = []
-    total = 0
-    with db.engines.write.begin() as connection:
-        for event in ledger(rows):
-            batch.append({**event_row(event, NIGHT), **extra})
-            if len(batch) == 20_000:
-                connection.execute(t.events.insert(), batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            connection.execute(t.events.insert(), batch)
-            total += len(batch)
-    return total
-
-
-def _probe() -> StockEvent:
-    return StockEvent("probe", EventType.RECEIPT, "S", "L", 1, 0)
 
 
 def change_one_percent(source: Path, target: Path) -> int:
@@ -113,83 +85,135 @@ def spread_instants(source: Path, target: Path) -> None:
             writer.writerow(row)
 
 
-def timed(label: str, fn):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    value = fn()
-    seconds = time.perf_counter() - start
-    print(f"  {label:<34} {seconds:8.2f} s")
-    return value, seconds
+def csv_floor(path: Path) -> float:
+    """Seconds to read the file with csv.reader alone."""
+
+    def read() -> int:
+        with open(path, newline="") as stream:
+            return sum(1 for _ in csv.reader(stream))
+
+    return b.timed(read)[1]
 
 
-def parse_only(path: Path) -> int:
-    return sum(1 for _ in read_snapshot(path))
+class Outcome:
+    """What `inventory reconcile` printed: discrepancies, drift and corrections applied."""
+
+    def __init__(self, output: str) -> None:
+        found = re.search(r"(\d+) discrepancies, drift (\d+) units", output)
+        assert found, output
+        self.discrepancies, self.drift = int(found.group(1)), int(found.group(2))
+        applied = re.search(r"applied: (\d+) count events appended", output)
+        self.applied = int(applied.group(1)) if applied else None
 
 
-def csv_only(path: Path) -> int:
-    with open(path, newline="") as stream:
-        return sum(1 for _ in csv.reader(stream))
+def reconcile(url: str, path: Path, *extra: str) -> tuple[Outcome, float]:
+    output, seconds = b.timed(
+        lambda: b.command("reconcile", str(path), "--db", url, "--max-drift", NO_LIMIT, *extra)
+    )
+    return Outcome(output), seconds
 
 
-def run(backend: str, url: str, rows: int, workdir: Path) -> None:
-    print(f"{backend}: {rows:,} keys")
-    db = Database(url)
-    events, _ = timed("load ledger (bulk insert)", lambda: load(db, rows))
-    print(f"  {'ledger events':<34} {events:>11,}")
+def run(backend: str, url: str, rows: int, rounds: int, workdir: Path, report: b.Report) -> None:
+    print(f"{backend}: {rows:,} keys, {rounds} round(s)", flush=True)
+    Database(url).close()
+    events = b.bulk_load_ledger(url, ledger(rows), recorded_at=NIGHT)
+    print(f"  ledger: {events:,} events bulk-loaded", flush=True)
     exported = workdir / f"{backend}-export.csv"
-    with open(exported, "w", newline="") as out:
-        timed("export snapshot", lambda: export_snapshot(db, out, NIGHT))
+    _, export_seconds = b.timed(
+        lambda: b.command("snapshot", "--as-of", format_instant(NIGHT), "--db", url, out=exported)
+    )
     night = workdir / f"{backend}-night.csv"
     changed = change_one_percent(exported, night)
-    _, csv_seconds = timed("csv.reader alone", lambda: csv_only(night))
-    _, parse_seconds = timed("read + parse + check alone", lambda: parse_only(night))
-    result, seconds = timed("reconcile (compare, no writes)", lambda: reconcile(db, Options(night)))
-    assert result.tally.overall.discrepancies == changed, (result.tally.overall, changed)
     spread = workdir / f"{backend}-spread.csv"
     spread_instants(night, spread)
-    many, many_seconds = timed(
-        "reconcile, 100 counted_at instants", lambda: reconcile(db, Options(spread))
+
+    def one_instant() -> float:
+        outcome, seconds = reconcile(url, night)
+        assert outcome.discrepancies == changed, (outcome.discrepancies, changed)
+        return seconds
+
+    def many_instants() -> float:
+        outcome, seconds = reconcile(url, spread)
+        assert outcome.discrepancies == changed, (outcome.discrepancies, changed)
+        return seconds
+
+    floor, single, many = b.alternate(rounds, lambda: csv_floor(night), one_instant, many_instants)
+    applied, apply_seconds = reconcile(url, night, "--apply")
+    assert applied.applied == changed, (applied.applied, changed)
+    after, _ = reconcile(url, night)
+    assert after.drift == 0, after.drift
+    print(f"  rows changed and corrected: {changed:,}", flush=True)
+    report.add(
+        b.Figure(
+            f"reconcile/{backend}/compare",
+            "s",
+            single,
+            baseline="csv.reader alone",
+            baseline_samples=floor,
+            higher_is_better=False,
+            target=b.at_most(60),
+            note=f"{rows:,} keys, {events:,} ledger events, {changed:,} rows changed",
+        )
     )
-    assert many.tally.overall.discrepancies == changed and many.instants == 101
-    applied, apply_seconds = timed(
-        "reconcile --apply", lambda: reconcile(db, Options(night, apply=True))
+    report.add(
+        b.Figure(
+            f"reconcile/{backend}/100-instants",
+            "s",
+            many,
+            baseline="reconcile, one instant",
+            baseline_samples=single,
+            higher_is_better=False,
+            headline=False,
+        )
     )
-    assert applied.applied is not None and applied.applied.accepted == changed
-    after, _ = timed("reconcile again (zero drift)", lambda: reconcile(db, Options(night)))
-    assert after.tally.overall.drift == 0
-    print(f"  {'rows changed / corrected':<34} {changed:>11,}")
-    print(f"  reconcile / parse-alone ratio      {seconds / parse_seconds:8.2f}x")
-    print(f"  reconcile / csv.reader ratio       {seconds / csv_seconds:8.2f}x")
-    print(f"  100 instants / one instant ratio   {many_seconds / seconds:8.2f}x")
-    print(f"  apply run / parse-alone ratio      {apply_seconds / parse_seconds:8.2f}x")
-    target = "met" if seconds < 60 else "MISSED"
-    print(f"  target < 60 s for reconcile: {target}")
-    db.close()
+    report.add(
+        b.Figure(
+            f"reconcile/{backend}/apply",
+            "s",
+            [apply_seconds],
+            baseline="csv.reader alone",
+            baseline_samples=floor,
+            higher_is_better=False,
+            headline=False,
+            note=f"{changed:,} count events appended",
+        )
+    )
+    report.add(
+        b.Figure(
+            f"reconcile/{backend}/export",
+            "s",
+            [export_seconds],
+            higher_is_better=False,
+            headline=False,
+        )
+    )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = b.arguments(__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    args = parser.parse_args()
+    args = b.parse(parser, {"rows": 2000})
+    report = b.Report("reconcile", args)
+    backends = b.usable_backends(args.backends, report)
     with tempfile.TemporaryDirectory(prefix="bench-reconcile-") as tmp:
-        workdir = Path(tmp)
-        for backend in args.backends.split(","):
-            if backend == "sqlite":
-                run(backend, f"sqlite:///{workdir / 'bench.db'}", args.rows, workdir)
-            elif backend == "postgresql":
-                name = f"bench_reconcile_{uuid.uuid4().hex[:8]}"
-                admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-                with admin.connect() as connection:
-                    connection.execute(text(f'CREATE DATABASE "{name}"'))
-                try:
-                    run(backend, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", args.rows, workdir)
-                finally:
-                    with admin.connect() as connection:
-                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                    admin.dispose()
+        for backend in backends:
+            with b.scratch_database(backend, "reconcile") as url:
+                run(backend, url, args.rows, args.rounds, Path(tmp), report)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak resident memory of the process: {peak:,.0f} MiB")
+    report.add(
+        b.Figure(
+            "reconcile/peak-rss",
+            "MiB",
+            [peak],
+            higher_is_better=False,
+            headline=False,
+            note="of the benchmark process",
+        )
+    )
+    expected = [f"reconcile/{x}/{w}" for x in backends for w in ("compare", "apply")]
+    return report.finish([*expected, "reconcile/peak-rss"])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

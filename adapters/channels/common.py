@@ -25,17 +25,25 @@ ALIAS_KINDS = (
     "inventory_item",
     "square",
     "woocommerce",
+    "shiphero",
 )
+
+# The header a receiver sets on every message: when it arrived (RFC 3339, UTC), for formats
+# whose bodies carry no time of their own.
+RECEIVED_AT = "x-inventory-received-at"
 
 
 @dataclass
 class Translation:
     """What a message says: contract events, facts about channel orders (booked through the
-    order memory), and notes on what was skipped (a line without SKU, an ignored topic)."""
+    order memory), and notes on what was skipped (a line without SKU, an ignored topic).
+    `delivery_timed` names the events timed by their delivery, not by the body: a redelivery
+    keeps the first delivery's time, so it stays a duplicate."""
 
     events: list[StockEvent] = field(default_factory=list)
     orders: list[OrderFacts] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    delivery_timed: set[str] = field(default_factory=set)
 
 
 class TranslationError(ValueError):
@@ -127,6 +135,8 @@ class ChannelSettings:
       Europe/Berlin: WooCommerce's `date_*` fields without offset are read in it; default UTC).
     - INVENTORY_SQUARE_LOCATIONS: `square-location-id=LOCATION` pairs; counts at an unlisted
       Square location are refused.
+    - INVENTORY_SHIPHERO_LOCATIONS: `warehouse-id=LOCATION` pairs (ShipHero's numeric
+      `warehouse_id`, or its `warehouse_uuid`); counts at an unlisted warehouse are refused.
     """
 
     shop_default_location: str = "WH-KASSEL"
@@ -138,6 +148,7 @@ class ChannelSettings:
     woocommerce_location: str = "WH-KASSEL"
     woocommerce_timezone: str = "UTC"
     square_locations: dict[str, str] = field(default_factory=dict)
+    shiphero_locations: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
@@ -157,6 +168,7 @@ class ChannelSettings:
             woocommerce_location=get("INVENTORY_WOOCOMMERCE_LOCATION", default="WH-KASSEL"),
             woocommerce_timezone=get("INVENTORY_WOOCOMMERCE_TIMEZONE", default="UTC"),
             square_locations=_pairs(get("INVENTORY_SQUARE_LOCATIONS")),
+            shiphero_locations=_pairs(get("INVENTORY_SHIPHERO_LOCATIONS")),
         )
 
     def shop_location(self, location_id: Any, path: str = "location_id") -> str:

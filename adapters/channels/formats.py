@@ -2,13 +2,16 @@
 
 Formats: `contract` (a stock event as in schemas/events.py), `shopify/<webhook topic>` (e.g.
 `shopify/orders/create`; `shop/<topic>` is the older spelling), `woocommerce/<topic>` (e.g.
-`woocommerce/order.updated`), `square` (webhook events), `marketplace` (Amazon notifications
-and order reports), `pos`, `wms/receipt`, `wms/transfer`, `wms/snapshot`.
+`woocommerce/order.updated`), `square` (webhook events), `shiphero` (ShipHero webhooks),
+`marketplace` (Amazon notifications and order reports), `pos`, `wms/receipt`, `wms/transfer`,
+`wms/snapshot`.
 """
 
 from __future__ import annotations
 
-from adapters.channels import marketplace, pos, shop, square, wms, woocommerce
+from collections.abc import Mapping
+
+from adapters.channels import marketplace, pos, shiphero, shop, square, wms, woocommerce
 from adapters.channels.common import (
     ChannelSettings,
     SkuCatalog,
@@ -25,6 +28,7 @@ FORMATS = (
     *(f"shopify/{topic}" for topic in shop.TOPICS),
     *(f"woocommerce/{topic}" for topic in woocommerce.TOPICS),
     "square",
+    "shiphero",
     "marketplace",
     "pos",
     *(f"wms/{kind}" for kind in wms.KINDS),
@@ -52,8 +56,15 @@ def format_of(base: str, headers: dict[str, str]) -> str:
     return base
 
 
-def read(fmt: str, body: bytes, catalog: SkuCatalog, settings: ChannelSettings) -> Translation:
-    """What one message in format `fmt` says, or TranslationError with field and reason."""
+def read(
+    fmt: str,
+    body: bytes,
+    catalog: SkuCatalog,
+    settings: ChannelSettings,
+    headers: Mapping[str, str] | None = None,
+) -> Translation:
+    """What one message in format `fmt` says, or TranslationError with field and reason.
+    `headers` are the delivery's (a platform's message id, the receiver's RECEIVED_AT)."""
     for prefix in SHOPIFY_PREFIXES:
         if fmt.startswith(prefix):
             return shop.read(fmt[len(prefix) :], body, catalog, settings)
@@ -63,6 +74,8 @@ def read(fmt: str, body: bytes, catalog: SkuCatalog, settings: ChannelSettings) 
         return woocommerce.read(fmt[len("woocommerce/") :], body, catalog, settings)
     if fmt == "square":
         return square.read(body, catalog, settings)
+    if fmt == "shiphero":
+        return shiphero.read(body, headers or {}, catalog, settings)
     if fmt == "marketplace":
         return marketplace.read(body, catalog, settings)
     if fmt == "pos":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import IO
 
 from adapters.channels.common import ChannelSettings, SkuCatalog, Translation, TranslationError
@@ -39,6 +40,7 @@ IMPORT_COLUMNS = {
     "inventory_item": ("inventory_item_id", "shopify_inventory_item_id"),
     "square": ("square_variation_id", "catalog_object_id"),
     "woocommerce": ("woocommerce_id", "woocommerce_product_id"),
+    "shiphero": ("shiphero_sku",),
 }
 
 
@@ -102,27 +104,52 @@ class Translator:
                 "", f"message of {len(message.payload)} bytes exceeds the limit of {self.max_bytes}"
             )
         try:
-            return read(message.format, message.payload, self.catalog, self.settings)
+            return self._read(message)
         except TranslationError as error:
             if error.unknown_sku and time.monotonic() - self.loaded_at > 2.0:
                 self.catalog = load_catalog(self.db)
                 self.loaded_at = time.monotonic()
-                return read(message.format, message.payload, self.catalog, self.settings)
+                return self._read(message)
             raise
+
+    def _read(self, message: Message) -> Translation:
+        return read(message.format, message.payload, self.catalog, self.settings, message.headers)
 
     def events(self, message: Message) -> list[StockEvent]:
         return self.read(message).events
 
     def translated(self, message: Message) -> Translated:
-        try:
-            found = self.read(message)
-        except TranslationError as error:
-            return Translated(message, error=str(error))
-        except Exception as error:  # a translator's bug must not stop the intake
-            return Translated(
-                message, error=f"could not translate: {type(error).__name__}: {error}"
+        return self.translate_all([message])[0]
+
+    def translate_all(self, messages: Sequence[Message]) -> list[Translated]:
+        """Each message's translation; events timed by their delivery take the time their
+        event id already has (in the ledger, or earlier in `messages`), so a redelivery is a
+        duplicate rather than a conflict."""
+        found: list[Translation | Translated] = []
+        for message in messages:
+            try:
+                found.append(self.read(message))
+            except TranslationError as error:
+                found.append(Translated(message, error=str(error)))
+            except Exception as error:  # a translator's bug must not stop the intake
+                found.append(
+                    Translated(
+                        message, error=f"could not translate: {type(error).__name__}: {error}"
+                    )
+                )
+        timed = {i for item in found if isinstance(item, Translation) for i in item.delivery_timed}
+        first = intake_log.recorded_times(self.db, timed) if timed else {}
+        return [
+            item
+            if isinstance(item, Translated)
+            else Translated(
+                message,
+                _first_times(item, first),
+                orders=item.orders,
+                notes=item.notes,
             )
-        return Translated(message, found.events, orders=found.orders, notes=found.notes)
+            for message, item in zip(messages, found, strict=True)
+        ]
 
 
 def apply_messages(
@@ -134,8 +161,21 @@ def apply_messages(
 ) -> BatchReport:
     """Append the events of `messages`, record their dead letters and the partitions' offsets,
     all in one transaction."""
-    batch = [translator.translated(message) for message in messages]
+    batch = translator.translate_all(messages)
     return receive(db.unit_of_work, batch, group, next_offsets)
+
+
+def _first_times(found: Translation, first: dict[str, int]) -> list[StockEvent]:
+    """`found`'s events, those timed by their delivery at their id's first time (recorded in
+    `first`, which learns the ids it did not hold)."""
+    events = []
+    for event in found.events:
+        if event.event_id in found.delivery_timed:
+            at = first.setdefault(event.event_id, event.occurred_at)
+            if at != event.occurred_at:
+                event = replace(event, occurred_at=at)
+        events.append(event)
+    return events
 
 
 def retry_dead_letters(

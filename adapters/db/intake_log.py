@@ -9,9 +9,12 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, update
 
+from adapters.channels.common import RECEIVED_AT
 from adapters.db import intake_tables as it
+from adapters.db import tables as t
 from adapters.db.database import Database
 from adapters.db.ledger import chunks, dialect_insert
+from inventory.events import format_instant
 from inventory.ports import DeadLetter, Message
 from inventory.services.ingest import storable
 
@@ -37,6 +40,20 @@ def save_aliases(db: Database, rows: dict[tuple[str, str], str]) -> None:
         )
         for part in chunks(values, 1000):
             connection.execute(statement, list(part))
+
+
+# -- the ledger as the intake reads it ---------------------------------------------------------
+
+
+def recorded_times(db: Database, event_ids: Iterable[str]) -> dict[str, int]:
+    """event_id -> occurred_at of the events among `event_ids` the ledger already holds."""
+    c = t.events.c
+    found: dict[str, int] = {}
+    with db.engines.read.connect() as connection:
+        for part in chunks(sorted(set(event_ids)), 500):
+            query = select(c.event_id, c.occurred_at).where(c.event_id.in_(list(part)))
+            found.update((row.event_id, int(row.occurred_at)) for row in connection.execute(query))
+    return found
 
 
 # -- dead letters ----------------------------------------------------------------------------
@@ -81,15 +98,11 @@ def list_dead_letters(db: Database, status: str | None = "open", limit: int = 10
 
 
 def letter_message(row: Any) -> Message:
-    """The message a dead letter keeps, as it arrived."""
-    return Message(
-        row.source,
-        row.partition,
-        row.offset,
-        row.format,
-        bytes(row.payload),
-        orjson.loads(row.headers or "{}"),
-    )
+    """The message a dead letter keeps, as it arrived (stamped with its arrival if it was not:
+    the letter's own record of it)."""
+    headers = orjson.loads(row.headers or "{}")
+    headers.setdefault(RECEIVED_AT, format_instant(int(row.received_at)))
+    return Message(row.source, row.partition, row.offset, row.format, bytes(row.payload), headers)
 
 
 def mark_applied(connection: Connection, letter_id: int, now: int) -> None:

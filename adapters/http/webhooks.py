@@ -13,6 +13,10 @@
 - Square: `POST /v1/webhooks/square`, `x-square-hmacsha256-signature` = base64 HMAC-SHA256 over
   the notification URL (as configured at Square, INVENTORY_SQUARE_NOTIFICATION_URL) followed
   by the body, under INVENTORY_SQUARE_WEBHOOK_SECRET.
+- ShipHero: `POST /v1/webhooks/shiphero` ("Inventory Update"), `x-shiphero-hmac-sha256` =
+  base64 HMAC-SHA256 of the body under the webhook's shared secret,
+  INVENTORY_SHIPHERO_WEBHOOK_SECRET (comma-separated to rotate).  The header is known from a
+  third-party guide and a captured delivery, not from ShipHero's own documentation.
 
 A missing or wrong signature is refused with 401 and nothing is stored.  A signed body that
 cannot be translated (unknown SKU, unmapped location, missing field) is kept as a dead letter
@@ -22,6 +26,9 @@ are facts merged into the order memory, other events carry the platform's own id
 
 `POST /v1/intake/{format}` takes a raw body in any intake format (the same translators as the
 Kafka consumer), for callers holding an API key with the `ingest` scope.
+
+Every message is stamped with its arrival (header RECEIVED_AT), the time of events whose body
+carries none.
 """
 
 from __future__ import annotations
@@ -36,12 +43,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from adapters.channels.common import RECEIVED_AT
 from adapters.channels.store import Message, Translator, apply_messages
 from adapters.db.database import Database
 from adapters.http.auth import public, requires
 from adapters.http.keys import DB_KEY, EXECUTOR_KEY
+from inventory.events import format_instant
 
 WEBHOOK_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("shop_webhook_secrets")
+SHIPHERO_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("shiphero_webhook_secrets")
 WOOCOMMERCE_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("woocommerce_webhook_secrets")
 SQUARE_SECRETS_KEY: web.AppKey[tuple[str, ...]] = web.AppKey("square_webhook_secrets")
 SQUARE_URL_KEY: web.AppKey[str] = web.AppKey("square_notification_url")
@@ -52,6 +62,10 @@ TOPIC_HEADERS = ("X-Shopify-Topic", "Shopify-Topic")
 WOO_SIGNATURE = "X-WC-Webhook-Signature"
 WOO_TOPIC = "X-WC-Webhook-Topic"
 SQUARE_SIGNATURE = "x-square-hmacsha256-signature"
+SHIPHERO_SIGNATURE = "x-shiphero-hmac-sha256"
+# ShipHero documents this answer to its webhooks; a dead letter is answered so too (it is kept,
+# and only a fix here cures it, so ShipHero must not retry)
+SHIPHERO_RECEIPT = {"code": "200", "Message": "Success"}
 
 T = TypeVar("T")
 
@@ -100,17 +114,24 @@ def _unauthorized(detail: str) -> web.Response:
 
 
 async def _take(
-    request: web.Request, source: str, fmt: str, body: bytes, prefixes: Sequence[str]
+    request: web.Request,
+    source: str,
+    fmt: str,
+    body: bytes,
+    prefixes: Sequence[str],
+    receipt: dict[str, str] | None = None,
 ) -> web.Response:
-    """Apply one signed message and answer: 200 applied, or 202 kept as a dead letter."""
+    """Apply one signed message and answer: 200 applied, or 202 kept as a dead letter (with
+    `receipt`, the fields a platform expects in any answer)."""
     app = request.app
     headers = {
         str(k): v
         for k, v in request.headers.items()
         if any(k.lower().startswith(p) for p in prefixes)
     }
-    message = Message(source, -1, -1, fmt, body, headers)
     db = request.config_dict[DB_KEY]
+    headers[RECEIVED_AT] = format_instant(db.ledger.clock())
+    message = Message(source, -1, -1, fmt, body, headers)
     report = await _blocking(app, _apply, db, app[TRANSLATOR_KEY], message)
     answer: dict[str, Any]
     if report.dead:
@@ -121,7 +142,7 @@ async def _take(
         status = 200
     if report.notes:
         answer["notes"] = report.notes
-    return web.json_response(answer, status=status)
+    return web.json_response({**(receipt or {}), **answer}, status=status)
 
 
 @public
@@ -170,6 +191,18 @@ async def square_webhook(request: web.Request) -> web.Response:
     if not url or not signed_by(secrets, url.encode() + body, signature):
         return _unauthorized(f"missing or invalid {SQUARE_SIGNATURE} signature")
     return await _take(request, "http:square", "square", body, ("x-square-", "square-"))
+
+
+@public
+async def shiphero_webhook(request: web.Request) -> web.Response:
+    """A ShipHero webhook ("Inventory Update"); the type is in the body's `webhook_type`."""
+    body = await request.read()
+    secrets = request.app.get(SHIPHERO_SECRETS_KEY) or env_list("INVENTORY_SHIPHERO_WEBHOOK_SECRET")
+    if not signed_by(secrets, body, request.headers.get(SHIPHERO_SIGNATURE)):
+        return _unauthorized(f"missing or invalid {SHIPHERO_SIGNATURE} signature")
+    return await _take(
+        request, "http:shiphero", "shiphero", body, ("x-shiphero-",), SHIPHERO_RECEIPT
+    )
 
 
 @requires("ingest")

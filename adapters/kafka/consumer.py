@@ -23,6 +23,7 @@ from kafka.errors import KafkaConfigurationError, KafkaError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 from sqlalchemy.exc import OperationalError
 
+from adapters.channels.common import RECEIVED_AT
 from adapters.channels.formats import format_of
 from adapters.channels.store import (
     BatchReport,
@@ -37,6 +38,7 @@ from adapters.channels.store import (
 from adapters.db.database import Database
 from adapters.kafka.config import ConsumerConfig
 from adapters.kafka.outbox import relay_once
+from inventory.events import format_instant
 from inventory.ports import TransientFailure
 from inventory.services.ingest import Translated, receive
 
@@ -285,6 +287,7 @@ class IntakeConsumer:
         for tp, records in polled.items():
             for record in records:
                 headers = decode_headers(record.headers)
+                headers[RECEIVED_AT] = self._received_at(record)
                 messages.append(
                     Message(
                         tp.topic,
@@ -298,6 +301,13 @@ class IntakeConsumer:
             if records:
                 next_offsets[(tp.topic, tp.partition)] = records[-1].offset + 1
         return messages, next_offsets
+
+    def _received_at(self, record: Any) -> str:
+        """The record's time (Kafka's, in milliseconds), else now: when the message arrived."""
+        stamp = getattr(record, "timestamp", None)
+        if isinstance(stamp, int) and stamp > 0:
+            return format_instant(stamp * 1000)
+        return format_instant(self.db.ledger.clock())
 
     def _format(self, topic: str, headers: dict[str, str]) -> str:
         fmt = headers.get("x-format") or self.config.topics.get(topic, "contract")

@@ -70,8 +70,8 @@ def test_shopify_lifecycle_on_kafka_in_any_partition_order(
 def test_woocommerce_square_and_amazon_on_kafka(
     broker: LocalBroker, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests import test_amazon_lifecycle as amazon
-    from tests import test_woocommerce_square as shops
+    from tests.e2e import test_amazon_lifecycle as amazon
+    from tests.e2e import test_woocommerce_square as shops
 
     monkeypatch.setenv("INVENTORY_WOOCOMMERCE_LOCATION", shops.HOME)
     monkeypatch.setenv("INVENTORY_SQUARE_LOCATIONS", "YYQR03DGCTXA4=ST-MITTE")
@@ -103,3 +103,18 @@ def test_woocommerce_square_and_amazon_on_kafka(
     assert stock("Bar3", shops.HOME) == (-1, 0)
     assert stock("SQ-TEE", "ST-MITTE") == (10, 0)
     assert stock("AMZ-1", amazon.MFN) == (-10, 0)
+
+
+def test_shiphero_inventory_update_on_kafka_redelivered(
+    broker: LocalBroker, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ShipHero's published body, forwarded twice under one message id: one count."""
+    from tests.e2e import test_shiphero as shiphero
+
+    monkeypatch.setenv("INVENTORY_SHIPHERO_LOCATIONS", shiphero.LOCATIONS)
+    import_skus(database, io.StringIO(shiphero.SKUS))
+    item = (shiphero.body(), {"X-Shiphero-Message-ID": "kafka-msg-1"})
+    totals = consume(broker, database, "shiphero", [item, item])
+    assert (totals.messages, totals.accepted, totals.duplicate, totals.dead) == (2, 1, 1, 0)
+    assert database.reader.position(shiphero.SKU, shiphero.WAREHOUSE).on_hand == 48
+    assert list_dead_letters(database) == []

@@ -263,6 +263,7 @@ def test_contract_event_with_unknown_sku_is_refused_when_skus_are_known() -> Non
             "pos",
             "wms/receipt",
             "wms/snapshot",
+            "shiphero",
         ]
     ),
 )
@@ -292,6 +293,7 @@ def test_any_json_shape_gives_events_or_a_translation_error(value) -> None:
 
 
 FUZZED = (
+    "shiphero",
     "shopify/orders/create",
     "shopify/orders/edited",
     "shopify/refunds/create",
@@ -301,3 +303,59 @@ FUZZED = (
     "pos",
     "wms/transfer",
 )
+
+
+SHIPHERO = Path(__file__).resolve().parents[1] / "fixtures" / "channels" / "shiphero"
+ARRIVED = {"x-inventory-received-at": "2026-06-01T12:00:00Z"}
+
+
+def shiphero_item(**changes: object) -> bytes:
+    note = json.loads((SHIPHERO / "inventory_update.json").read_bytes())
+    note["inventory"][0]["updated_warehouse"].update(changes)
+    return json.dumps(note).encode()
+
+
+def test_shiphero_counts_on_hand_of_the_warehouse_by_id_or_uuid() -> None:
+    by_uuid = ChannelSettings(shiphero_locations={"V2FyZWhvdXNlJHIKby": "WH-3PL"})
+    found = read(
+        "shiphero",
+        shiphero_item(warehouse_id="999", on_hand=0),
+        SkuCatalog(),
+        by_uuid,
+        {"X-Shiphero-Message-ID": "m1", **ARRIVED},
+    )
+    (event,) = found.events
+    assert (event.type, event.sku, event.location, event.quantity) == (
+        EventType.COUNT,
+        "string",
+        "WH-3PL",
+        0,
+    )
+    assert event.event_id == "shiphero:m1:999:string"
+    assert event.occurred_at == at("2026-06-01T12:00:00Z")
+    assert found.delivery_timed == {event.event_id}
+
+
+def test_shiphero_skips_virtual_items_and_other_webhook_types() -> None:
+    settings = ChannelSettings(shiphero_locations={"12345": "WH-3PL"})
+    virtual = json.loads(shiphero_item())
+    virtual["inventory"][0]["virtual"] = True
+    found = read("shiphero", json.dumps(virtual).encode(), SkuCatalog(), settings, ARRIVED)
+    assert found.events == [] and "virtual product string" in found.notes[0]
+    other = read("shiphero", b'{"webhook_type": "Shipment Update"}', SkuCatalog(), settings)
+    assert other.events == [] and "Shipment Update: not about stock" in other.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"on_hand": "-3"}, "inventory[0].updated_warehouse.on_hand: must be greater than zero"),
+        ({"on_hand": "4.5"}, "inventory[0].updated_warehouse.on_hand: expected a whole number"),
+        ({"warehouse_id": None}, "inventory[0].updated_warehouse.warehouse_id: required"),
+    ],
+)
+def test_shiphero_bad_warehouse_figures_are_named(changes: dict, reason: str) -> None:
+    settings = ChannelSettings(shiphero_locations={"12345": "WH-3PL"})
+    with pytest.raises(TranslationError) as refused:
+        read("shiphero", shiphero_item(**changes), SkuCatalog(), settings, ARRIVED)
+    assert str(refused.value) == reason

@@ -46,7 +46,11 @@ def watch(connection: Connection, reads: Any, result: AppendResult, now: int) ->
     fine: list[Key] = []
     unsure: list[Key] = []
     for key in sorted(result.changed):
-        state, last = result.states[key]
+        stored = result.states.get(key)
+        if stored is None:  # a recorder that did not say: read it
+            unsure.append(key)
+            continue
+        state, last = stored
         # the stored figure holds every line, lapsed or not: what is held now is no more
         if not is_oversold(state.on_hand, state.reserved):
             fine.append(key)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from inventory.events import StockEvent
-from inventory.stock import Key
+from inventory.stock import Key, StockState
 
 ACCEPTED = "accepted"
 DUPLICATE = "duplicate"
@@ -45,6 +45,12 @@ class AppendResult:
     outcomes: list[Outcome] = field(default_factory=list)
     changed: set[Key] = field(default_factory=set)  # positions whose stock changed
     applied: list[StockEvent] = field(default_factory=list)
+    # each changed position as stored after the append, with the ledger position that last
+    # changed it (filled by the database recorder)
+    states: dict[Key, tuple[StockState, int]] = field(default_factory=dict)
+    # positions that crossed the oversold line: True became oversold, False stopped being
+    # (filled inside the append transaction by `adapters.db.oversold.OversoldWatch`)
+    oversold: dict[Key, bool] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for outcome in self.outcomes if outcome.status == status)

@@ -45,6 +45,10 @@ class Position:
     def flags(self) -> list[str]:
         return position_flags(self.on_hand, self.reserved)
 
+    @property
+    def oversold(self) -> bool:
+        return is_oversold(self.on_hand, self.reserved)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "sku": self.sku,
@@ -64,16 +68,32 @@ class Position:
 
 NEGATIVE_ON_HAND = "negative_on_hand"
 RESERVED_EXCEEDS_ON_HAND = "reserved_exceeds_on_hand"
+OVERSOLD = "oversold"
+
+
+def is_oversold(on_hand: int, reserved: int) -> bool:
+    """More was promised than is here: what is held cannot all be handed over, or more was
+    sold or sent than the position held.  Exactly when `negative_on_hand` or
+    `reserved_exceeds_on_hand` is set (reserved is never below zero).
+
+    Stock-checked paths (reservations, click-and-collect, staff holds) never make a position
+    oversold; recorded facts (channel orders, contract events) may, and are kept.  Safety stock
+    and in-transit stock play no part: eating into the buffer is not overselling.
+    """
+    return reserved > on_hand
 
 
 def position_flags(on_hand: int, reserved: int) -> list[str]:
     """Positions reality disagrees with are shown, never hidden: on hand below zero, or more
-    reserved than is on hand.  (Reconcile applies the same rule to a counted quantity.)"""
+    reserved than is on hand; either makes the position `oversold`.  (Reconcile applies the
+    same rule to a counted quantity.)"""
     found = []
     if on_hand < 0:
         found.append(NEGATIVE_ON_HAND)
     if reserved > max(on_hand, 0):
         found.append(RESERVED_EXCEEDS_ON_HAND)
+    if is_oversold(on_hand, reserved):
+        found.append(OVERSOLD)
     return found
 
 

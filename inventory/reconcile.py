@@ -9,9 +9,10 @@ that key *as of T* (events after T are not yet known to the counter) is compared
 - ``only_in_ledger``   not in the snapshot, but the ledger holds a non-zero on-hand;
 - ``only_in_snapshot`` counted non-zero, but the ledger never recorded the key at its location.
 
-Two flags ride along with any class: ``negative_on_hand`` (ledger or count below zero) and
+Flags ride along with any class: ``negative_on_hand`` (ledger or count below zero),
 ``reserved_exceeds_on_hand`` (reservations held at the instant exceed the on-hand believed true:
-the count when there is one, else the ledger).
+the count when there is one, else the ledger) and ``oversold`` (`is_oversold` of that on-hand
+and those reservations: more promised than is there).
 
 The correction for a discrepancy is a ``count`` event at the row's instant; its event_id is
 derived from the row's content, so the same night's file applied twice corrects once.
@@ -29,6 +30,7 @@ from enum import StrEnum
 from inventory.events import ON_HAND_SIGN, EventType, StockEvent
 from inventory.projection import (
     NEGATIVE_ON_HAND,
+    OVERSOLD,
     RESERVED_EXCEEDS_ON_HAND,
     fold_sorted,
     position_flags,
@@ -50,6 +52,7 @@ class Kind(StrEnum):
 class Flag(StrEnum):
     NEGATIVE_ON_HAND = NEGATIVE_ON_HAND
     RESERVED_EXCEEDS_ON_HAND = RESERVED_EXCEEDS_ON_HAND
+    OVERSOLD = OVERSOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,8 @@ def classify(counted: int | None, ledger: int, known: bool) -> Kind:
 
 
 def flags_for(counted: int | None, ledger: int, reserved: int) -> tuple[Flag, ...]:
-    """The position flags (`position_flags`) of the ledger's on hand and of the count."""
+    """The position flags (`position_flags`) of the on hand believed true (the count, else the
+    ledger's), plus `negative_on_hand` whenever the ledger's is below zero."""
     truth = ledger if counted is None else counted
     found = set(position_flags(truth, reserved))
     if ledger < 0:

@@ -67,7 +67,14 @@ class ProblemOut(BaseModel):
 class AvailabilityQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    location: list[Name] = Field(default_factory=list, max_length=1000)
+    location: list[Name] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Answer exactly these (repeatable); unregistered ones are named in "
+            "unknown_locations, not answered.  Bounded by the service's read cells (413)."
+        ),
+    )
     channel: Name | None = None
     near: str | None = Field(
         default=None,
@@ -85,10 +92,23 @@ class LocationStock(BaseModel):
     in_transit: int
     safety_stock: int
     available: int
+    flags: list[str] = Field(
+        default_factory=list,
+        description=(
+            "negative_on_hand, reserved_exceeds_on_hand, and oversold when either is set "
+            "(more is promised than is here); empty when all is well."
+        ),
+    )
     distance_km: float | None = Field(default=None, description="Only with near=.")
 
 
+UNKNOWN_LOCATIONS = (
+    "Explicit locations that are not registered, left out of the rows (absent when none)."
+)
+
+
 class Availability(BaseModel):
+    unknown_locations: list[str] | None = Field(default=None, description=UNKNOWN_LOCATIONS)
     sku: str
     as_of: str
     total_available: int
@@ -97,12 +117,18 @@ class Availability(BaseModel):
 
 class BatchRequest(Strict):
     skus: list[Name] = Field(min_length=1, description="At most 1,000 (more: 413).")
-    locations: list[Name] | None = Field(default=None, max_length=1000)
+    locations: list[Name] | None = Field(
+        default=None,
+        max_length=1000,
+        description="SKUs × locations at most the service's read cells, 100,000 by default "
+        "(more: 413).",
+    )
     channel: Name | None = None
 
 
 class BatchAvailability(BaseModel):
     as_of: str
+    unknown_locations: list[str] | None = Field(default=None, description=UNKNOWN_LOCATIONS)
     items: list[Availability]
 
 

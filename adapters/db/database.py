@@ -10,6 +10,7 @@ from adapters.db import tables as t
 from adapters.db.engine import Engines, make_engines
 from adapters.db.ledger import Clock, LedgerRecorder, dialect_insert, wall_clock
 from adapters.db.migrate import upgrade
+from adapters.db.oversold import OversoldWatch
 from adapters.db.stock_reads import StockReads
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class Database:
             upgrade(self.engines.write)
         self.ledger = LedgerRecorder(self.engines, clock)
         self.reader = StockReads(self.engines, clock)
+        # first of the listeners: those after it read the crossings it finds
+        self.ledger.listeners.append(OversoldWatch(self))
         from adapters.kafka.outbox import attach_outbox  # the availability feed, when configured
 
         attach_outbox(self)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, LargeBinary, String, Table, Text
 
 from adapters.db.tables import Name, Position, metadata
 
@@ -75,4 +75,8 @@ outbox = Table(
     Column("reserved", BigInteger, nullable=False),
     Column("ledger_position", BigInteger, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    # "availability_changed", or "oversold" when the position crossed the oversold line:
+    # `oversold` then says which way (true: it became oversold; false: it stopped being)
+    Column("kind", String(24), nullable=False, server_default="availability_changed"),
+    Column("oversold", Boolean),
 )

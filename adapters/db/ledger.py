@@ -166,12 +166,12 @@ class LedgerRecorder:
             for event in raced:
                 statuses[first_by_id[event.event_id]] = _against(event, *late[event.event_id])
         applied = [e for e in fresh if e.event_id in inserted]
-        changed = self._project(connection, applied, inserted)
+        changed, states = self._project(connection, applied, inserted)
         for event in applied:
             statuses[first_by_id[event.event_id]] = Outcome(
                 event.event_id, "accepted", inserted[event.event_id]
             )
-        result = AppendResult([statuses[i] for i in range(len(events))], changed, applied)
+        result = AppendResult([statuses[i] for i in range(len(events))], changed, applied, states)
         for listener in self.listeners:
             listener(connection, result)
         return result
@@ -216,9 +216,11 @@ class LedgerRecorder:
 
     def _project(
         self, connection: Connection, events: list[StockEvent], positions: dict[str, int]
-    ) -> set[Key]:
+    ) -> tuple[set[Key], dict[Key, tuple[StockState, int]]]:
+        """Apply `events` to the projection tables; the positions whose stock changed, and each
+        as stored now with the ledger position that last changed it."""
         if not events:
-            return set()
+            return set(), {}
         keys = sorted({key for event in events for key in touched_keys(event)})
         book = StockBook()
         states, last = self._lock_states(connection, keys)
@@ -237,7 +239,8 @@ class LedgerRecorder:
         for key, expiry in self._earliest_expiries(connection, reserved_keys).items():
             book.stock[key].reserved_expiry = expiry
         self._save_states(connection, {k: book.stock[k] for k in keys}, last)
-        return {key for key in keys if _snapshot(book.stock[key]) != before[key]}
+        changed = {key for key in keys if _snapshot(book.stock[key]) != before[key]}
+        return changed, {key: (book.stock[key], last[key]) for key in changed}
 
     def lock(self, connection: Connection, keys: Sequence[Key]) -> None:
         """Lock positions (creating empty ones) for a check-then-append in one transaction."""

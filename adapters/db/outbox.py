@@ -3,7 +3,7 @@ by the relay and deleted once published."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,9 @@ from adapters.db.ledger import chunks
 from adapters.db.stock_reads import StockReads
 from inventory.stock import Key
 
+AVAILABILITY_CHANGED = "availability_changed"
+OVERSOLD = "oversold"
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -27,25 +30,41 @@ class OutboxRow:
     reserved: int
     ledger_position: int
     created_at: int
+    kind: str = AVAILABILITY_CHANGED
+    oversold: bool | None = None
 
 
-def record_changes(connection: Connection, reads: StockReads, keys: Iterable[Key], now: int) -> int:
-    """One row per changed position, as it stands at `now` inside the writer's transaction;
-    returns how many were written."""
+def record_changes(
+    connection: Connection,
+    reads: StockReads,
+    keys: Iterable[Key],
+    now: int,
+    crossed: Mapping[Key, bool] | None = None,
+) -> int:
+    """One row per changed position, as it stands at `now` inside the writer's transaction,
+    and one more for each position that `crossed` the oversold line (True: it became
+    oversold; False: it stopped being); returns how many were written."""
     rows: list[dict[str, Any]] = []
+    crossings: list[dict[str, Any]] = []
+    crossed = crossed or {}
     for part in chunks(sorted(keys)):
         for position, last in reads.stamped_in(connection, part, now):
-            rows.append(
-                {
-                    "sku": position.sku,
-                    "location": position.location,
-                    "available": position.available,
-                    "on_hand": position.on_hand,
-                    "reserved": position.reserved,
-                    "ledger_position": last,
-                    "created_at": now,
-                }
-            )
+            row = {
+                "sku": position.sku,
+                "location": position.location,
+                "available": position.available,
+                "on_hand": position.on_hand,
+                "reserved": position.reserved,
+                "ledger_position": last,
+                "created_at": now,
+                "kind": AVAILABILITY_CHANGED,
+                "oversold": None,
+            }
+            rows.append(row)
+            way = crossed.get((position.sku, position.location))
+            if way is not None:
+                crossings.append({**row, "kind": OVERSOLD, "oversold": way})
+    rows.extend(crossings)
     if rows:
         connection.execute(it.outbox.insert(), rows)
     return len(rows)

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from adapters.db import oversold
 from adapters.db import tables as t
 from adapters.db.engine import Engines
 from adapters.db.ledger import STOCK_EVENT_FIELDS, chunks, line_row, state_row
@@ -104,6 +105,7 @@ def rebuild(engines: Engines, progress: Progress | None = None) -> Replayed:
         ]
         for part in chunks(leg_rows, 5000):
             connection.execute(t.transfer_legs.insert(), list(part))
+        oversold.rebuild(connection)
     return replayed
 
 

@@ -297,6 +297,24 @@ class StockReads:
             rows = _fetch(cursor, sql, params)
             return _complete(cursor, self.postgres, rows, now)[0]
 
+    def oversold(self, location: str | None = None, now: int | None = None) -> list[Position]:
+        """Positions oversold at `now` (at one location, or anywhere), by SKU and location:
+        the members of the set appends keep (`adapters.db.oversold`), judged again at `now`
+        (a primary-key or location-index read of a set that is small when all is well)."""
+        instant = self.clock() if now is None else now
+        sql = "SELECT sku, location FROM oversold_positions"
+        params: list[Any] = []
+        if location is not None:
+            sql += f" WHERE location = {_marks(self.postgres, 1)}"
+            params.append(location)
+        with self._pooled() as cursor:
+            keys = [(row.sku, row.location) for row in _fetch(cursor, sql, params)]
+            if not keys:
+                return []
+            rows = _rows_by_keys(cursor, self.postgres, keys)
+            found = _complete(cursor, self.postgres, rows, instant, _narrow(k[0] for k in keys))[0]
+        return [position for position in found if position.oversold]
+
     def safety(
         self, connection: Connection, locations: Sequence[str], skus: Sequence[str] | None = None
     ) -> SafetyStock:

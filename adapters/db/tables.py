@@ -72,6 +72,18 @@ positions = Table(
     Index("ix_positions_location", "location", "sku"),
 )
 
+# positions oversold at their last change (`inventory.projection.is_oversold`), kept by the
+# append that crossed the line, so the feed says so once per crossing; a superset of those
+# oversold now (holds only lapse between appends), so reads judge each again
+oversold_positions = Table(
+    "oversold_positions",
+    metadata,
+    Column("sku", Name, primary_key=True),
+    Column("location", Name, primary_key=True),
+    Column("since_position", BigInteger, nullable=False),  # the ledger position that crossed
+    Index("ix_oversold_positions_location", "location"),
+)
+
 reservation_lines = Table(
     "reservation_lines",
     metadata,

@@ -2,13 +2,18 @@
 
 Current stock comes from the projection tables with expired reservations taken off at once;
 `as_of` folds the ledger.  An unknown SKU is simply zero everywhere (storefronts ask before
-stock exists).  With explicit locations every one of them is answered (zeros where nothing is
-held); otherwise the locations holding a position for the SKU are.
+stock exists).  With explicit locations every registered one of them is answered (zeros where
+nothing is held) and the others are named in `unknown_locations` at the top of the answer,
+never answered as zeros; otherwise the locations holding a position for the SKU are.  Each row
+carries the position's `flags` (`inventory.projection.position_flags`: `oversold` among them).
+
+A read is bounded by its cells, SKUs × explicit locations (`Settings.max_read_cells`): beyond
+it, 413 naming the fields, before any database work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +35,7 @@ class Scope:
     """Which locations to answer for, how far each is, and what the channel holds back."""
 
     explicit: list[str] | None = None  # answer every one of these
+    unknown: list[str] = field(default_factory=list)  # asked for, but not registered
     allowed: set[str] | None = None  # only these count (channel and radius)
     distances: dict[str, float] | None = None
     buffer: int = 0
@@ -55,6 +61,7 @@ def answer(sku: str, positions: list[Position], scope: Scope, as_of: str) -> dic
             "in_transit": p.in_transit,
             "safety_stock": p.safety_stock,
             "available": p.sellable(scope.buffer),
+            "flags": p.flags,
         }
         if scope.distances is not None:
             row["distance_km"] = scope.distances[p.location]
@@ -80,6 +87,14 @@ def build_scope(
 ) -> Scope:
     """Reads the (cached) locations and channel tables."""
     scope = Scope(explicit=sorted(set(locations)) if locations else None)
+    if scope.explicit is not None:
+        # a location is unknown to a read exactly when a write naming it would be refused
+        # (none is while the registry is empty); the cached registry, never a reload per miss
+        places = app[LOCATIONS_KEY].places()
+        if places:
+            scope.unknown = [loc for loc in scope.explicit if loc not in places]
+            if scope.unknown:
+                scope.explicit = [loc for loc in scope.explicit if loc in places]
     if channel is not None:
         fed, scope.buffer = resolve(app, channel)
         scope.allowed = fed
@@ -138,8 +153,38 @@ def scoped_lookup(
     radius_km: float,
     at: int | None,
 ) -> tuple[str, list[dict[str, Any]]]:
+    stamp, items, _ = scoped_answer(app, skus, locations, channel, near, radius_km, at)
+    return stamp, items
+
+
+def scoped_answer(
+    app: web.Application,
+    skus: list[str],
+    locations: list[str] | None,
+    channel: str | None,
+    near: tuple[float, float] | None,
+    radius_km: float,
+    at: int | None,
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """`scoped_lookup`, and the explicit locations left out as unknown."""
     scope = build_scope(app, locations, channel, near, radius_km)
-    return lookup(app, skus, scope, at)
+    stamp, items = lookup(app, skus, scope, at)
+    return stamp, items, scope.unknown
+
+
+def check_cells(app: web.Application, skus: int, locations: int, fields: list[str]) -> None:
+    """413 when a read asks for more cells (SKUs × explicit locations) than allowed."""
+    limit = app[SETTINGS_KEY].max_read_cells
+    cells = skus * locations
+    if cells > limit:
+        reason = f"{skus} SKUs × {locations} locations = {cells} cells; at most {limit}"
+        raise Problem(
+            413,
+            "Too many cells",
+            f"a read answers at most {limit} cells (SKUs × locations)",
+            [{"field": name, "reason": reason} for name in fields],
+            limit=limit,
+        )
 
 
 PLAIN_QUERY = AvailabilityQuery()
@@ -175,11 +220,15 @@ async def get_availability(request: web.Request) -> web.Response:
     app = request.app
     near = parse_near(query.near)
     at = None if query.as_of is None else to_micros(query.as_of)
+    if query.location:
+        check_cells(app, 1, len(set(query.location)), ["location"])
     arguments = (app, [sku], query.location or None, query.channel, near, query.radius_km, at)
     if app[STOCK_READS_KEY].inline and at is None:
-        _, items = scoped_lookup(*arguments)  # quicker than a hop to the pool (measured)
+        _, items, unknown = scoped_answer(*arguments)  # quicker than a hop to the pool (measured)
     else:
-        _, items = await in_thread(app, scoped_lookup, *arguments)
+        _, items, unknown = await in_thread(app, scoped_answer, *arguments)
+    if unknown:
+        return json_response({"unknown_locations": unknown, **items[0]})
     return json_response(items[0])
 
 
@@ -197,7 +246,11 @@ async def batch_availability(request: web.Request) -> web.Response:
         )
     skus = list(dict.fromkeys(body.skus))
     app = request.app
-    stamp, items = await in_thread(
-        app, scoped_lookup, app, skus, body.locations, body.channel, None, 0.0, None
+    if body.locations:
+        check_cells(app, len(skus), len(set(body.locations)), ["skus", "locations"])
+    stamp, items, unknown = await in_thread(
+        app, scoped_answer, app, skus, body.locations, body.channel, None, 0.0, None
     )
+    if unknown:
+        return json_response({"as_of": stamp, "unknown_locations": unknown, "items": items})
     return json_response({"as_of": stamp, "items": items})

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from adapters.http.keys import METRICS_KEY
@@ -44,6 +44,12 @@ class Metrics:
             "inventory_events",
             "Events posted to /v1/events by outcome",
             ["status"],
+            registry=self.registry,
+        )
+        # set on each scrape from the database (every process sees the same figure)
+        self.oversold = Gauge(
+            "inventory_oversold_positions",
+            "Positions holding more reserved than on hand, or on hand below zero",
             registry=self.registry,
         )
 

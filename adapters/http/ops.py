@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from adapters.http.auth import public
@@ -11,6 +13,8 @@ from adapters.http.openapi import build_document
 from adapters.http.problems import problem
 from adapters.http.responses import json_response
 from schemas.api import Health
+
+log = logging.getLogger("inventory.http")
 
 
 @public
@@ -28,7 +32,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 @public
 async def metrics(request: web.Request) -> web.Response:
-    body, content_type = request.config_dict[METRICS_KEY].exposition()
+    found = request.config_dict[METRICS_KEY]
+    db = request.config_dict[DB_KEY]
+    try:  # one read of the (small) oversold set: the gauge is exact at the scrape
+        oversold = await in_thread(request.app, db.reader.oversold)
+    except Exception:  # the database is down: the other metrics still answer
+        log.warning("oversold positions not read for /metrics", exc_info=True)
+    else:
+        found.oversold.set(len(oversold))
+    body, content_type = found.exposition()
     response = web.Response(body=body)
     response.headers["Content-Type"] = content_type
     return response

@@ -71,6 +71,7 @@ class Route:
 RID = {"reservation_id": "the reservation's id"}
 LOCATION_ID = {"location_id": "location id"}
 WEBHOOK_ANSWERS = {200: WebhookResult, 202: WebhookResult}
+CELLS = {413: "Too many SKUs, or cells (SKUs × locations), for one read"}
 WEBHOOK_ERRORS = {401: "Missing or invalid signature; nothing stored"}
 
 ROUTES: list[Route] = [
@@ -84,10 +85,11 @@ ROUTES: list[Route] = [
     # availability
     Route("GET", "/v1/availability/{sku}", availability.get_availability,
           "Where a SKU can be sold, and how much", query=AvailabilityQuery,
-          path_params={"sku": "the SKU"}, responses={200: Availability}),
+          path_params={"sku": "the SKU"}, responses={200: Availability}, errors=CELLS),
     Route("POST", "/v1/availability/batch", availability.batch_availability,
           "Availability of up to 1,000 SKUs", body=BatchRequest,
-          responses={200: BatchAvailability}),
+          responses={200: BatchAvailability},
+          errors=CELLS),
     # channels
     Route("GET", "/v1/channels", channels.list_channels, "Channel policies in force",
           responses={200: ChannelList}),

@@ -31,6 +31,8 @@ class Settings:
     # verified keys are remembered this long (a revoked key stops working within it)
     key_cache_seconds: float = 5.0
     max_batch_skus: int = 1000
+    # cells one availability read may ask for: SKUs × explicit locations (more: 413)
+    max_read_cells: int = 100_000
     max_events: int = 5000
     # how long personal data and dead letters are kept (the sweeper purges them)
     retention: Retention = field(default_factory=Retention)
@@ -46,6 +48,7 @@ class Settings:
             ),
             channels_file=os.environ.get("INVENTORY_CHANNELS_FILE"),
             db_threads=_env_int("INVENTORY_DB_THREADS", cls.db_threads),
+            max_read_cells=_env_int("INVENTORY_MAX_READ_CELLS", cls.max_read_cells),
             retention=retention_from_env(),
         )
         for name, value in overrides.items():

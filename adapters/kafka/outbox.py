@@ -5,6 +5,10 @@ when the change it reports has committed.  The relay publishes rows in order and
 once the broker has acknowledged them: a broker outage delays the feed, loses nothing.
 Delivery is at least once; subscribers keep, per (sku, location), the message with the
 highest `ledger_position`.
+
+Beside it, `{"type": "oversold", "oversold": true, ...}` follows the `availability_changed` of
+the append that made a position oversold (`inventory.projection.is_oversold`), and
+`"oversold": false` the one that ended it: once per crossing (`adapters.db.oversold`).
 """
 
 from __future__ import annotations
@@ -53,13 +57,13 @@ class OutboxListener:
     def __call__(self, connection: Connection, result: AppendResult) -> None:
         if result.changed:
             outbox.record_changes(
-                connection, self.db.reader, result.changed, self.db.ledger.clock()
+                connection, self.db.reader, result.changed, self.db.ledger.clock(), result.oversold
             )
 
 
 def message(row: Any) -> dict[str, Any]:
-    return {
-        "type": "availability_changed",
+    body = {
+        "type": row.kind,
         "sku": row.sku,
         "location": row.location,
         "available": row.available,
@@ -68,6 +72,9 @@ def message(row: Any) -> dict[str, Any]:
         "ledger_position": row.ledger_position,
         "at": format_instant(row.created_at),
     }
+    if row.kind == outbox.OVERSOLD:
+        body["oversold"] = bool(row.oversold)
+    return body
 
 
 def relay_once(db: Any, producer: Any, topic: str = DEFAULT_TOPIC, limit: int = 1000) -> int:

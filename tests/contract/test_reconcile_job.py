@@ -166,7 +166,7 @@ def test_classes_flags_and_scope(database: Database, tmp_path: Path) -> None:
     assert found["GONE"].kind is Kind.ONLY_IN_LEDGER and found["GONE"].delta == -2
     assert found["NEG"].kind is Kind.LEDGER_UNDER and found["NEG"].flags == ("negative_on_hand",)
     assert found["R"].kind is Kind.LEDGER_OVER
-    assert found["R"].flags == ("reserved_exceeds_on_hand",)
+    assert found["R"].flags == ("reserved_exceeds_on_hand", "oversold")
     assert "A" not in found and "ZERO" not in found
     assert result.tally.overall.keys == 6  # the five rows and GONE
     assert result.tally.overall.drift == 3 + 2 + 2 + 3

@@ -35,6 +35,7 @@ def test_unknown_sku_is_zero_not_an_error(api: Api) -> None:
             "in_transit": 0,
             "safety_stock": 0,
             "available": 0,
+            "flags": [],
         }
     ]
 
@@ -232,3 +233,56 @@ def test_reads_are_never_stale(api: Api, database: Database) -> None:
                     assert single["locations"][0]["available"] == truth.available
 
     run()
+
+
+def test_unknown_locations_are_named_not_answered_as_zeros(api: Api) -> None:
+    stocked(api)
+    status, body = api.call(
+        "GET",
+        "/v1/availability/SKU-1",
+        "read",
+        params=[("location", "S-BER"), ("location", "NOWHERE"), ("location", "ATLANTIS")],
+    )
+    assert status == 200
+    assert body["unknown_locations"] == ["ATLANTIS", "NOWHERE"]
+    assert by_location(body) == {"S-BER": 5} and body["total_available"] == 5
+    status, body = api.call(
+        "POST",
+        "/v1/availability/batch",
+        "read",
+        json={"skus": ["SKU-1", "NOPE"], "locations": ["NOWHERE", "WH-KS"]},
+    )
+    assert status == 200 and body["unknown_locations"] == ["NOWHERE"]
+    assert [by_location(item) for item in body["items"]] == [{"WH-KS": 10}, {"WH-KS": 0}]
+    assert all("unknown_locations" not in item for item in body["items"])
+    status, body = api.call("GET", "/v1/availability/SKU-1", "read", params={"location": "NOWHERE"})
+    assert status == 200 and body["locations"] == [] and body["unknown_locations"] == ["NOWHERE"]
+    # all known: no such field
+    status, body = api.call("GET", "/v1/availability/SKU-1", "read", params={"location": "S-BER"})
+    assert "unknown_locations" not in body
+
+
+def test_reads_are_bounded_by_skus_times_locations(api: Api) -> None:
+    """1,000 SKUs × 1,000 unknown locations once answered 1,000,000 rows of zeros."""
+    skus = [f"SKU-{i:04d}" for i in range(1000)]
+    places = [f"NOWHERE-{i:04d}" for i in range(1000)]
+    status, body = api.call(
+        "POST", "/v1/availability/batch", "read", json={"skus": skus, "locations": places}
+    )
+    assert status == 413 and body["limit"] == 100_000
+    assert [e["field"] for e in body["errors"]] == ["skus", "locations"]
+    assert "1000000 cells" in body["errors"][0]["reason"]
+    status, body = api.call(
+        "POST", "/v1/availability/batch", "read", json={"skus": skus[:100], "locations": places}
+    )
+    assert status == 200 and len(body["unknown_locations"]) == 1000
+    settings = api.app[__import__("adapters.http.keys", fromlist=["SETTINGS_KEY"]).SETTINGS_KEY]
+    settings.max_read_cells = 3
+    status, body = api.call(
+        "GET", "/v1/availability/SKU-1", "read", params=[("location", p) for p in places[:4]]
+    )
+    assert status == 413 and body["errors"][0]["field"] == "location"
+    status, body = api.call(
+        "GET", "/v1/availability/SKU-1", "read", params=[("location", p) for p in places[:3]]
+    )
+    assert status == 200

@@ -99,9 +99,14 @@ def test_classes() -> None:
 
 def test_flags_compare_reservations_with_the_counted_stock() -> None:
     assert flags_for(2, -1, 0) == (Flag.NEGATIVE_ON_HAND,)
-    assert flags_for(2, 10, 3) == (Flag.RESERVED_EXCEEDS_ON_HAND,)  # the count is the truth
+    # the count is the truth
+    assert flags_for(2, 10, 3) == (Flag.RESERVED_EXCEEDS_ON_HAND, Flag.OVERSOLD)
     assert flags_for(None, 10, 3) == ()
-    assert flags_for(None, -2, 1) == (Flag.NEGATIVE_ON_HAND, Flag.RESERVED_EXCEEDS_ON_HAND)
+    assert flags_for(None, -2, 1) == (
+        Flag.NEGATIVE_ON_HAND,
+        Flag.RESERVED_EXCEEDS_ON_HAND,
+        Flag.OVERSOLD,
+    )
 
 
 def test_correction_is_a_count_whose_id_is_its_content() -> None:

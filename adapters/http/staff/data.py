@@ -111,6 +111,8 @@ def live_view(app: Any, sku: str | None, store: str, radius_km: float) -> dict[s
     view: dict[str, Any] = {
         "now": now,
         "sku": sku,
+        # positions of this store with more promised than is here (`Position.oversold`)
+        "oversold": db.reader.oversold(store, now),
         "holds": [h for h in holds if h.channel == STAFF_CHANNEL],
         "pickups": [h for h in holds if h.channel != STAFF_CHANNEL],
     }

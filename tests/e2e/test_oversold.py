@@ -18,8 +18,8 @@ from inventory.reconcile import Flag, flags_for
 from inventory.services.reservations import sweep
 from tests.api_fixtures import Api, api, receipt
 from tests.conftest import Clock, at
-from tests.test_intake_webhooks import ORDER, post_all, signed
-from tests.test_staff_http import Tablet
+from tests.e2e.test_intake_webhooks import ORDER, post_all, signed
+from tests.e2e.test_staff_http import Tablet
 
 __all__ = ["api"]
 
@@ -92,7 +92,7 @@ def test_a_reservation_fact_beyond_stock_is_kept_and_flagged(api: Api) -> None:
 
 def test_a_signed_shop_order_beyond_stock_is_applied_and_counted(database: Database) -> None:
     from adapters.channels.store import import_skus
-    from tests.test_intake_webhooks import DATA
+    from tests.e2e.test_intake_webhooks import DATA
 
     with open(DATA / "skus.csv", newline="") as stream:
         import_skus(database, stream)

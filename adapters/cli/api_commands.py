@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.cli import add_db_option, demo_command, readable
 from adapters.db.database import Database
+from adapters.demo.showcase import STAFF_STORE
 from adapters.retention import retention_from_env
 from inventory.services.personal import purge
 from inventory.services.reservations import sweep
@@ -178,19 +179,16 @@ def demo_keys(db: Database, store: str) -> dict[str, str]:
 
 
 def _demo_keys_path(db: Database) -> Path:
-    from sqlalchemy.engine import make_url
+    from adapters.demo.showcase import demo_file
 
-    url = make_url(db.url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        return Path(url.database + ".demo-keys.json")
-    return Path(f".inventory-demo-keys-{url.host}-{url.database}.json")
+    return demo_file(db, ".demo-keys.json")
 
 
 def serve_demo(db: Database, args: argparse.Namespace) -> int:
     from adapters.http.locations import LocationBook
 
     stores = sorted(p.id for p in LocationBook(db).places().values() if p.kind == "store")
-    store = "DE-BERLIN" if "DE-BERLIN" in stores else (stores[0] if stores else "STORE")
+    store = STAFF_STORE if STAFF_STORE in stores else (stores[0] if stores else "STORE")
     keys = demo_keys(db, store)
     print("API keys (Authorization: Bearer <key>):")
     for role, token in keys.items():

@@ -41,6 +41,9 @@ PICKUPS = (
 )
 HELD = ("WEB-20001", "TRAIL-BLK-42", "WH-KASSEL", 1, 24)
 EXPIRED = ("WEB-20002", "TRAIL-BLK-42", "WH-KASSEL", 1, -1)
+# a hold the staff page placed for a customer (name and phone in the personal-data store)
+CUSTOMER_HOLD = ("staff-demo-0001", "TEE-GRN-M", "DE-BERLIN", 1, 24)
+CUSTOMER = ("Ms Weber", "+49 170 1234567")
 UNKNOWN_BARCODE = "4006381999999"
 
 
@@ -105,8 +108,34 @@ def add_showcase(db: Database, locations: set[str], skus: set[str]) -> Showcase:
             reservation_id
         )
     shown.events = db.ledger.append(events).count("accepted")
+    shown.events += _customer_hold(db, now, locations, skus, shown)
     shown.dead_letters = _dead_letters(db, now)
     return shown
+
+
+def _customer_hold(
+    db: Database, now: int, locations: set[str], skus: set[str], shown: Showcase
+) -> int:
+    from inventory.personal import Customer
+    from inventory.reservations import Line
+    from inventory.services.reservations import reserve
+
+    reservation_id, sku, location, quantity, hours = CUSTOMER_HOLD
+    if location not in locations or sku not in skus:
+        return 0
+    result = reserve(
+        db.unit_of_work,
+        reservation_id,
+        location,
+        [Line(sku, quantity)],
+        now + hours * HOUR,
+        "staff",
+        customer=Customer(*CUSTOMER),
+    )
+    if result.status != "created":
+        return 0
+    shown.reservations.append(reservation_id)
+    return 1
 
 
 def _dead_letters(db: Database, now: int) -> int:

@@ -44,6 +44,7 @@ class Geocoder:
         self.postal_file = postal_file or os.environ.get("INVENTORY_POSTAL_CODES")
         self._cities: dict[tuple[str, str], tuple[int, float, float]] | None = None
         self._postal: dict[tuple[str, str], tuple[float, float]] | None = None
+        self._postal_countries: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def resolve(self, origin: dict[str, object]) -> Point:
@@ -79,9 +80,22 @@ class Geocoder:
             point = self.postal_codes().get((country, text.replace(" ", "")))
             if point is not None:
                 return Point(*point)
+        if country != "US" and country not in self.postal_countries():
+            raise UnknownPlace(
+                f"unknown place: postal codes of {country or 'this country'!r} cannot be resolved "
+                "offline (only US ZIP codes are built in; INVENTORY_POSTAL_CODES names a "
+                'postal-code file for others); give {"city", "country"} or {"lat", "lon"} instead'
+            )
         raise UnknownPlace(
             f"unknown place: postal code {code!r} in country {country!r} is not known"
         )
+
+    def postal_countries(self) -> frozenset[str]:
+        """The countries the postal-code file covers."""
+        if self._postal_countries is None:
+            table = self.postal_codes()
+            self._postal_countries = frozenset(country for country, _ in table)
+        return self._postal_countries
 
     def cities(self) -> dict[tuple[str, str], tuple[int, float, float]]:
         with self._lock:

@@ -82,9 +82,10 @@ class Geocoder:
                 return Point(*point)
         if country != "US" and country not in self.postal_countries():
             raise UnknownPlace(
-                f"unknown place: postal codes of {country or 'this country'!r} cannot be resolved "
-                "offline (only US ZIP codes are built in; INVENTORY_POSTAL_CODES names a "
-                'postal-code file for others); give {"city", "country"} or {"lat", "lon"} instead'
+                f"unknown place: postal code {code!r} in country {country!r} is not known: "
+                f"postal codes of {country or 'this country'} cannot be resolved offline (only US "
+                "ZIP codes are built in; INVENTORY_POSTAL_CODES names a postal-code file for "
+                'others); give {"city", "country"} or {"lat", "lon"} instead'
             )
         raise UnknownPlace(
             f"unknown place: postal code {code!r} in country {country!r} is not known"

@@ -23,8 +23,10 @@ DEMO_ROLES = ("read", "store", "ingest", "admin")
 def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="serve the availability API over HTTP")
     add_db_option(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--channels", metavar="FILE", help="JSON file of channel policies")
     serve.add_argument(
         "--sweep-interval",
@@ -90,7 +92,10 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    for key in _keystore(Database(args.db)).list():
+    keys = _keystore(Database(args.db)).list()
+    if not keys:
+        print("no API keys: none (inventory keys create --scope read)")
+    for key in keys:
         state = "revoked" if key["revoked"] else "active"
         print(f"{key['key_id']}\t{state}\t{' '.join(key['scopes'])}\t{key['name']}")
     return 0

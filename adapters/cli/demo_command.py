@@ -21,10 +21,10 @@ def register(subparsers: Any) -> None:
     demo = subparsers.add_parser("demo", help="seed the demo network (and serve it)")
     add_db_option(demo)
     demo.add_argument("--days", type=int, default=30, help="days of history (default 30)")
-    demo.add_argument("--stores", type=int, default=60)
+    demo.add_argument("--stores", type=int, default=60, help="stores in the network")
     demo.add_argument("--seed-only", action="store_true", help="seed, then exit")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--host", default="127.0.0.1", help="address to serve on")
+    demo.add_argument("--port", type=int, default=8080, help="port to serve on")
     demo.set_defaults(func=cmd_demo)
 
 

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -41,7 +40,9 @@ class Geocoder:
     """Loads its tables on first use (cities take about 0.3 s) and keeps them."""
 
     def __init__(self, postal_file: str | Path | None = None) -> None:
-        self.postal_file = postal_file or os.environ.get("INVENTORY_POSTAL_CODES")
+        from adapters.config import env_settings
+
+        self.postal_file = postal_file or env_settings().postal_codes
         self._cities: dict[tuple[str, str], tuple[int, float, float]] | None = None
         self._postal: dict[tuple[str, str], tuple[float, float]] | None = None
         self._postal_countries: frozenset[str] | None = None

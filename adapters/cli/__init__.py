@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "adapters.cli.intake_commands",
     "adapters.cli.reconcile_commands",
     "adapters.cli.personal_commands",
+    "adapters.cli.settings_command",
 ]
 
 

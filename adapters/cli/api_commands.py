@@ -138,7 +138,9 @@ def run(db: Database, host: str, port: int, **settings: Any) -> int:
         pass
     # the writer thread gives up the GIL at every database call; with the default 5 ms switch
     # interval it then waits behind the event loop for that long, many times per reservation
-    sys.setswitchinterval(float(os.environ.get("INVENTORY_SWITCH_INTERVAL", "0.0005")))
+    from adapters.config import env_settings
+
+    sys.setswitchinterval(env_settings().switch_interval)
     app = create_app(db, Settings.from_env(host=host, port=port, **settings))
     print(f"serving {db.url} on http://{host}:{port} (OpenAPI: /openapi.json)", flush=True)
     web.run_app(app, host=host, port=port, access_log=None, print=None)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from typing import Any
@@ -97,7 +96,9 @@ def _config(args: argparse.Namespace) -> ConsumerConfig:
 
 def _broker_given(args: argparse.Namespace, command: str) -> bool:
     """A broker named on the command line or in the environment; else say how to name one."""
-    if getattr(args, "bootstrap", None) or os.environ.get("INVENTORY_KAFKA_BOOTSTRAP"):
+    from adapters.config import env_settings
+
+    if getattr(args, "bootstrap", None) or env_settings().kafka_bootstrap:
         return True
     print(
         f"{command}: no Kafka broker given: pass --bootstrap host:port[,...] or set "

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -41,9 +40,12 @@ class Geocoder:
     """Loads its tables on first use (cities take about 0.3 s) and keeps them."""
 
     def __init__(self, postal_file: str | Path | None = None) -> None:
-        self.postal_file = postal_file or os.environ.get("INVENTORY_POSTAL_CODES")
+        from adapters.config import env_settings
+
+        self.postal_file = postal_file or env_settings().postal_codes
         self._cities: dict[tuple[str, str], tuple[int, float, float]] | None = None
         self._postal: dict[tuple[str, str], tuple[float, float]] | None = None
+        self._postal_countries: frozenset[str] | None = None
         self._lock = threading.Lock()
 
     def resolve(self, origin: dict[str, object]) -> Point:
@@ -79,9 +81,23 @@ class Geocoder:
             point = self.postal_codes().get((country, text.replace(" ", "")))
             if point is not None:
                 return Point(*point)
+        if country != "US" and country not in self.postal_countries():
+            raise UnknownPlace(
+                f"unknown place: postal code {code!r} in country {country!r} is not known: "
+                f"postal codes of {country or 'this country'} cannot be resolved offline (only US "
+                "ZIP codes are built in; INVENTORY_POSTAL_CODES names a postal-code file for "
+                'others); give {"city", "country"} or {"lat", "lon"} instead'
+            )
         raise UnknownPlace(
             f"unknown place: postal code {code!r} in country {country!r} is not known"
         )
+
+    def postal_countries(self) -> frozenset[str]:
+        """The countries the postal-code file covers."""
+        if self._postal_countries is None:
+            table = self.postal_codes()
+            self._postal_countries = frozenset(country for country, _ in table)
+        return self._postal_countries
 
     def cities(self) -> dict[tuple[str, str], tuple[int, float, float]]:
         with self._lock:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 from inventory.personal import Retention
@@ -18,11 +17,13 @@ DEAD_LETTER_DAYS = "INVENTORY_DEAD_LETTER_DAYS"
 
 
 def retention_from_env(env: Mapping[str, str] | None = None) -> Retention:
-    source = os.environ if env is None else env
+    from adapters.config import env_settings
+
+    source = env_settings(env)
     default = Retention()
 
     def days(name: str, fallback: float) -> float:
-        raw = source.get(name, "").strip()
+        raw = (getattr(source, name[len("INVENTORY_") :].lower()) or "").strip()
         if not raw:
             return fallback
         try:

@@ -189,9 +189,17 @@ def route(
             return result
     result.message = f"no store within {request.radius_km:g} km can hand over the whole cart"
     nearest = network.stores[nearby[0][1]] if nearby and request.allowed is None else None
-    result.ship_to_store = _ship_to_store(
-        network, request, lines, availability, now, booked, nearest
-    )
+    store = nearest or _nearest_allowed_store(network, request)
+    if store is None:
+        return result
+    km = geodesic_km(request.lat, request.lon, store.lat, store.lon)
+    if km > request.radius_km:  # a pickup the customer cannot reach is no offer
+        result.message = (
+            f"no pickup store within {request.radius_km:g} km of the origin "
+            f"(the nearest, {store.name}, is {km:,.0f} km away)"
+        )
+        return result
+    result.ship_to_store = _ship_to_store(network, request, lines, availability, now, booked, store)
     return result
 
 

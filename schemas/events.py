@@ -204,9 +204,22 @@ def rejections(error: ValidationError) -> list[Rejection]:
         elif item["type"] == "missing":
             reason = "required"
         elif item["type"] == "string_pattern_mismatch":
-            reason = "must not be blank or start or end with whitespace"
+            reason = _pattern_reason(str((item.get("ctx") or {}).get("pattern", "")))
         found.append(Rejection(field=field, reason=reason))
     return found
+
+
+NAME_PATTERN = r"^\S(.*\S)?$"
+COUNTRY_PATTERNS = (r"^[A-Z]{2}$", r"^[A-Za-z]{2}$")
+
+
+def _pattern_reason(pattern: str) -> str:
+    """Say what was expected: each pattern in the schemas stands for one kind of value."""
+    if pattern == NAME_PATTERN:
+        return "must not be blank or start or end with whitespace"
+    if pattern in COUNTRY_PATTERNS:
+        return "expected an ISO 3166 alpha-2 country code, e.g. DE"
+    return f"does not have the expected form ({pattern})"
 
 
 def parse_event(raw: Any) -> StockEvent | list[Rejection]:

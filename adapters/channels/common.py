@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,23 +151,21 @@ class ChannelSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ChannelSettings:
-        source = os.environ if env is None else env
+        from adapters.config import env_settings
 
-        def get(*names: str, default: str = "") -> str:
-            return next((source[n] for n in names if source.get(n)), default)
-
-        default = get("INVENTORY_SHOPIFY_DEFAULT_LOCATION", "INVENTORY_SHOP_DEFAULT_LOCATION")
+        source = env_settings(env)
+        default = source.shopify_default_location or source.shop_default_location
         return cls(
             shop_default_location=default or "WH-KASSEL",
-            shop_locations=_pairs(get("INVENTORY_SHOPIFY_LOCATIONS", "INVENTORY_SHOP_LOCATIONS")),
-            marketplace_location=get("INVENTORY_MARKETPLACE_LOCATION", default="WH-KASSEL"),
-            shopify_stock_locations=_names(get("INVENTORY_SHOPIFY_STOCK_LOCATIONS")),
-            amazon_supply_sources=_pairs(get("INVENTORY_AMAZON_SUPPLY_SOURCES")),
-            amazon_fba_locations=_pairs(get("INVENTORY_AMAZON_FBA_LOCATIONS")),
-            woocommerce_location=get("INVENTORY_WOOCOMMERCE_LOCATION", default="WH-KASSEL"),
-            woocommerce_timezone=get("INVENTORY_WOOCOMMERCE_TIMEZONE", default="UTC"),
-            square_locations=_pairs(get("INVENTORY_SQUARE_LOCATIONS")),
-            shiphero_locations=_pairs(get("INVENTORY_SHIPHERO_LOCATIONS")),
+            shop_locations=_pairs(source.shopify_locations or source.shop_locations),
+            marketplace_location=source.marketplace_location,
+            shopify_stock_locations=_names(source.shopify_stock_locations),
+            amazon_supply_sources=_pairs(source.amazon_supply_sources),
+            amazon_fba_locations=_pairs(source.amazon_fba_locations),
+            woocommerce_location=source.woocommerce_location,
+            woocommerce_timezone=source.woocommerce_timezone,
+            square_locations=_pairs(source.square_locations),
+            shiphero_locations=_pairs(source.shiphero_locations),
         )
 
     def shop_location(self, location_id: Any, path: str = "location_id") -> str:

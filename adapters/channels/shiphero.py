@@ -43,7 +43,7 @@ from adapters.channels.common import (
 from inventory.events import StockEvent
 
 CHANNEL = "wms"
-INVENTORY_UPDATE = "Inventory Update"
+SHIPHERO_INVENTORY_UPDATE = "Inventory Update"
 MESSAGE_ID = "x-shiphero-message-id"
 TIME_FIELDS = ("updated_at", "timestamp", "created_at")
 
@@ -132,6 +132,6 @@ def read(
     if not isinstance(payload, dict):
         raise TranslationError("", "expected a JSON object")
     kind = str(payload.get("webhook_type") or "")
-    if kind == INVENTORY_UPDATE:
+    if kind == SHIPHERO_INVENTORY_UPDATE:
         return inventory_update(payload, body, headers, catalog, settings)
     return Translation(notes=[f"{kind or 'a body without webhook_type'}: not about stock, ignored"])

@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "adapters.cli.intake_commands",
     "adapters.cli.reconcile_commands",
     "adapters.cli.personal_commands",
+    "adapters.cli.settings_command",
 ]
 
 
@@ -26,18 +27,44 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cross-channel inventory: one stock ledger for web shop, marketplaces and "
         "stores.",
     )
+    # global options: before the command (`inventory --db URL stock ...`) or after it
+    parser.add_argument("--db", metavar="URL", default=None, help=DB_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    describe_defaults(parser)
     return parser
 
 
+DB_HELP = "database URL or SQLite file (default: $INVENTORY_DATABASE_URL, else inventory.db)"
+
+
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="database URL or SQLite file (default: $INVENTORY_DATABASE_URL, else inventory.db)",
-    )
+    """`--db` after the command too; it does not overwrite one given before the command."""
+    parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS, help=DB_HELP)
+
+
+def subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every parser below `parser` (commands and their actions)."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += [child, *subcommands(child)]
+    return found
+
+
+def describe_defaults(parser: argparse.ArgumentParser) -> None:
+    """Add "(default X)" to every option's help that does not state its default yet."""
+    for each in [parser, *subcommands(parser)]:
+        for action in each._actions:
+            default = action.default
+            if not action.option_strings or action.help in (None, argparse.SUPPRESS):
+                continue
+            if default in (None, False, argparse.SUPPRESS) or "default" in action.help:
+                continue
+            shown = " ".join(map(str, default)) if isinstance(default, list) else default
+            action.help = f"{action.help} (default {shown})"
 
 
 class InputError(Exception):

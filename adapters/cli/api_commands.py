@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters.cli import add_db_option, demo_command, readable
 from adapters.db.database import Database
+from adapters.demo.showcase import STAFF_STORE
 from adapters.retention import retention_from_env
 from inventory.services.personal import purge
 from inventory.services.reservations import sweep
@@ -22,8 +23,10 @@ DEMO_ROLES = ("read", "store", "ingest", "admin")
 def register(subparsers: Any) -> None:
     serve = subparsers.add_parser("serve", help="serve the availability API over HTTP")
     add_db_option(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--channels", metavar="FILE", help="JSON file of channel policies")
     serve.add_argument(
         "--sweep-interval",
@@ -89,7 +92,10 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    for key in _keystore(Database(args.db)).list():
+    keys = _keystore(Database(args.db)).list()
+    if not keys:
+        print("no API keys: none (inventory keys create --scope read)")
+    for key in keys:
         state = "revoked" if key["revoked"] else "active"
         print(f"{key['key_id']}\t{state}\t{' '.join(key['scopes'])}\t{key['name']}")
     return 0
@@ -132,7 +138,9 @@ def run(db: Database, host: str, port: int, **settings: Any) -> int:
         pass
     # the writer thread gives up the GIL at every database call; with the default 5 ms switch
     # interval it then waits behind the event loop for that long, many times per reservation
-    sys.setswitchinterval(float(os.environ.get("INVENTORY_SWITCH_INTERVAL", "0.0005")))
+    from adapters.config import env_settings
+
+    sys.setswitchinterval(env_settings().switch_interval)
     app = create_app(db, Settings.from_env(host=host, port=port, **settings))
     print(f"serving {db.url} on http://{host}:{port} (OpenAPI: /openapi.json)", flush=True)
     web.run_app(app, host=host, port=port, access_log=None, print=None)
@@ -178,19 +186,16 @@ def demo_keys(db: Database, store: str) -> dict[str, str]:
 
 
 def _demo_keys_path(db: Database) -> Path:
-    from sqlalchemy.engine import make_url
+    from adapters.demo.showcase import demo_file
 
-    url = make_url(db.url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        return Path(url.database + ".demo-keys.json")
-    return Path(f".inventory-demo-keys-{url.host}-{url.database}.json")
+    return demo_file(db, ".demo-keys.json")
 
 
 def serve_demo(db: Database, args: argparse.Namespace) -> int:
     from adapters.http.locations import LocationBook
 
     stores = sorted(p.id for p in LocationBook(db).places().values() if p.kind == "store")
-    store = "DE-BERLIN" if "DE-BERLIN" in stores else (stores[0] if stores else "STORE")
+    store = STAFF_STORE if STAFF_STORE in stores else (stores[0] if stores else "STORE")
     keys = demo_keys(db, store)
     print("API keys (Authorization: Bearer <key>):")
     for role, token in keys.items():

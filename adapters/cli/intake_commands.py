@@ -23,8 +23,18 @@ def register(subparsers: Any) -> None:
         "--topics", help="topic=format,... (default $INVENTORY_KAFKA_TOPICS, else the standard set)"
     )
     consume.add_argument("--batch", type=int, help="messages per ledger transaction")
-    consume.add_argument("--session-timeout-ms", type=int, dest="session_timeout_ms")
-    consume.add_argument("--heartbeat-ms", type=int, dest="heartbeat_ms")
+    consume.add_argument(
+        "--session-timeout-ms",
+        type=int,
+        dest="session_timeout_ms",
+        help="group session timeout (default $INVENTORY_KAFKA_SESSION_TIMEOUT_MS, else 10000)",
+    )
+    consume.add_argument(
+        "--heartbeat-ms",
+        type=int,
+        dest="heartbeat_ms",
+        help="Kafka heartbeat interval (default $INVENTORY_KAFKA_HEARTBEAT_MS, else 3000)",
+    )
     consume.add_argument("--relay", action="store_true", help="also publish the outbox feed")
     consume.add_argument("--idle-exit", type=float, help="exit after this many quiet seconds")
     add_db_option(consume)
@@ -34,8 +44,8 @@ def register(subparsers: Any) -> None:
     actions = letters.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="show dead letters")
     listing.add_argument("--status", default="open", help="open, applied or all")
-    listing.add_argument("--limit", type=int, default=100)
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--limit", type=int, default=100, help="show at most this many")
+    listing.add_argument("--json", action="store_true", help="one JSON object per letter")
     add_db_option(listing)
     listing.set_defaults(func=cmd_deadletters_list)
     retry = actions.add_parser("retry", help="apply open dead letters again (after a fix)")
@@ -55,7 +65,7 @@ def register(subparsers: Any) -> None:
     outbox = subparsers.add_parser("outbox", help="the availability_changed feed")
     outbox_actions = outbox.add_subparsers(dest="action", required=True)
     relay = outbox_actions.add_parser("relay", help="publish outbox rows to Kafka")
-    relay.add_argument("--bootstrap")
+    relay.add_argument("--bootstrap", help="host:port[,...] (default $INVENTORY_KAFKA_BOOTSTRAP)")
     relay.add_argument("--topic", help="default $INVENTORY_KAFKA_OUTBOX_TOPIC or the standard one")
     relay.add_argument("--once", action="store_true", help="publish what is there, then exit")
     add_db_option(relay)
@@ -84,15 +94,39 @@ def _config(args: argparse.Namespace) -> ConsumerConfig:
     return config
 
 
+def _broker_given(args: argparse.Namespace, command: str) -> bool:
+    """A broker named on the command line or in the environment; else say how to name one."""
+    from adapters.config import env_settings
+
+    if getattr(args, "bootstrap", None) or env_settings().kafka_bootstrap:
+        return True
+    print(
+        f"{command}: no Kafka broker given: pass --bootstrap host:port[,...] or set "
+        "INVENTORY_KAFKA_BOOTSTRAP",
+        file=sys.stderr,
+    )
+    return False
+
+
 def cmd_consume(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaConfigurationError
 
     from adapters.db.database import Database
     from adapters.kafka.consumer import IntakeConsumer
 
+    if not _broker_given(args, "consume"):
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.WARNING)
-    intake = IntakeConsumer(Database(args.db), _config(args))
+    config = _config(args)
+    topics = ", ".join(f"{topic}={fmt}" for topic, fmt in config.topics.items())
+    print(
+        f"consume: connecting to Kafka at {config.bootstrap} as group {config.group}; "
+        f"topics {topics}",
+        file=sys.stderr,
+        flush=True,
+    )
+    intake = IntakeConsumer(Database(args.db), config)
     intake.install_signals()
     try:
         totals = intake.run(idle_exit_s=args.idle_exit)
@@ -112,6 +146,8 @@ def cmd_deadletters_list(args: argparse.Namespace) -> int:
 
     status = None if args.status == "all" else args.status
     rows = list_dead_letters(Database(args.db), status, args.limit)
+    if not rows and not args.json:
+        print(f"dead letters ({args.status}): none")
     for row in rows:
         if args.json:
             body = {
@@ -173,8 +209,11 @@ def cmd_outbox_relay(args: argparse.Namespace) -> int:
     from adapters.db.database import Database
     from adapters.kafka.outbox import DEFAULT_TOPIC, relay_once
 
+    if not _broker_given(args, "outbox relay"):
+        return 2
     config = _config(args)
     topic = args.topic or config.outbox_topic or DEFAULT_TOPIC
+    print(f"outbox relay: publishing to {topic} at {config.bootstrap}", file=sys.stderr)
     db = Database(args.db)
     producer = KafkaProducer(bootstrap_servers=config.bootstrap, acks="all", linger_ms=5)
     published = 0

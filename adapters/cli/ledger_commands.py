@@ -29,7 +29,7 @@ def register(subparsers: Any) -> None:
     stock.add_argument("sku")
     stock.add_argument("--location", help="only this location")
     stock.add_argument("--as-of", dest="as_of", help="RFC 3339 instant (event time)")
-    stock.add_argument("--json", action="store_true")
+    stock.add_argument("--json", action="store_true", help="print JSON instead of a table")
     add_db_option(stock)
     stock.set_defaults(func=cmd_stock)
 
@@ -37,9 +37,14 @@ def register(subparsers: Any) -> None:
         "history", help="the ledger lines of a SKU at a location, in event-time order"
     )
     history.add_argument("sku")
-    history.add_argument("--location", required=True)
-    history.add_argument("--limit", type=int, default=1000)
-    history.add_argument("--json", action="store_true")
+    history.add_argument("--location", required=True, help="the location (required)")
+    history.add_argument(
+        "--limit", type=int, default=1000, help="show at most this many lines, the newest"
+    )
+    history.add_argument(
+        "--oldest-first", action="store_true", help="oldest line first (default: newest first)"
+    )
+    history.add_argument("--json", action="store_true", help="one JSON object per line")
     add_db_option(history)
     history.set_defaults(func=cmd_history)
 
@@ -140,7 +145,17 @@ def _print_positions(sku: str, as_of: str, positions: list[Position], as_json: b
 
 def cmd_history(args: argparse.Namespace) -> int:
     db = Database(args.db)
-    lines = db.reader.history(args.sku, args.location, limit=args.limit, by_event_time=True)
+    lines = db.reader.history(
+        args.sku, args.location, limit=args.limit, by_event_time=True, newest_first=True
+    )
+    if args.oldest_first:
+        lines.reverse()
+    if not args.json:
+        order = "oldest first" if args.oldest_first else "newest first"
+        if not lines:
+            print(f"no ledger lines for {args.sku} at {args.location}: none")
+        else:
+            print(f"{len(lines)} ledger lines for {args.sku} at {args.location}, {order}")
     for position, event in lines:
         if args.json:
             print(orjson.dumps({"position": position, **event.content()}).decode())

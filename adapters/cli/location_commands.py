@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     add_db_option(load)
     load.set_defaults(func=cmd_import)
     show = commands.add_parser("list", help="list the registry")
-    show.add_argument("--kind", choices=("store", "warehouse"))
+    show.add_argument(
+        "--kind", choices=("store", "warehouse"), help="only stores or only warehouses"
+    )
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     add_db_option(show)
     show.set_defaults(func=cmd_list)

@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
     )
     export.add_argument("--as-of", dest="as_of", help="RFC 3339 instant (default: now)")
     export.add_argument("--locations", nargs="+", metavar="LOC", help="only these locations")
-    export.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="output format")
     add_db_option(export)
     export.set_defaults(func=cmd_snapshot)
 

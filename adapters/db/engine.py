@@ -6,7 +6,6 @@ for the lock instead of failing half-way.  PostgreSQL uses psycopg 3.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from adapters.config import env_settings
+
 DEFAULT_URL = "sqlite:///inventory.db"
 ENV_URL = "INVENTORY_DATABASE_URL"
 
 
 def database_url(explicit: str | None = None) -> str:
     """The URL from `--db`, else INVENTORY_DATABASE_URL, else a SQLite file here."""
-    raw = explicit or os.environ.get(ENV_URL) or DEFAULT_URL
+    raw = explicit or env_settings().database_url or DEFAULT_URL
     if raw.startswith("postgres://"):
         raw = "postgresql://" + raw[len("postgres://") :]
     if raw.startswith("postgresql://"):
@@ -70,7 +71,7 @@ def make_engines(url: str | None = None) -> Engines:
 
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
-    synchronous = os.environ.get("INVENTORY_SQLITE_SYNCHRONOUS", "NORMAL")
+    synchronous = env_settings().sqlite_synchronous
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

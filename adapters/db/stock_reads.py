@@ -407,12 +407,16 @@ class StockReads:
         after: int = 0,
         limit: int = 100,
         by_event_time: bool = False,
+        newest_first: bool = False,
     ) -> list[tuple[int, StockEvent]]:
         """Ledger lines in ledger order (position), paged by `after`; or, to explain a
-        position to a person, the first `limit` lines in event-time order."""
+        position to a person, the first `limit` lines in event-time order (with
+        `newest_first`, the last `limit` lines, newest first)."""
         e = t.events.c
         query = select(t.events).limit(limit)
-        if by_event_time:
+        if by_event_time and newest_first:
+            query = query.order_by(e.occurred_at.desc(), e.position.desc())
+        elif by_event_time:
             query = query.order_by(e.occurred_at, e.position)
         else:
             query = query.where(e.position > after).order_by(e.position)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from adapters.db import product_codes, registry
 from adapters.db.database import Database
 from adapters.demo.network import DemoNetwork, Location, build_network
+from adapters.demo.showcase import Showcase, add_showcase
 from inventory.events import EventType, StockEvent
 
 HOUR = 3_600_000_000
@@ -27,6 +28,7 @@ class SeedReport:
     network: DemoNetwork
     events: int
     seeded: bool
+    showcase: Showcase | None = None
 
 
 def seed(
@@ -64,7 +66,10 @@ def seed(
         total += db.ledger.append(batch).count("accepted")
         if progress:
             progress(len(batch))
-    return SeedReport(network, total, seeded=True)
+    showcase = add_showcase(
+        db, {location.id for location in network.locations}, {p.sku for p in network.products}
+    )
+    return SeedReport(network, total + showcase.events, seeded=True, showcase=showcase)
 
 
 def save_locations(db: Database, locations: list[Location]) -> None:

@@ -24,6 +24,7 @@ from adapters.http.blocking import in_thread
 from adapters.http.channels import resolve
 from adapters.http.keys import DB_KEY, LOCATIONS_KEY, SETTINGS_KEY, STOCK_READS_KEY
 from adapters.http.problems import Problem, check_name, field_errors, read_body
+from adapters.http.query_hints import availability_query_errors
 from adapters.http.responses import instant_text, json_response
 from inventory.events import to_micros
 from inventory.projection import Position
@@ -193,6 +194,9 @@ PLAIN_QUERY = AvailabilityQuery()
 def parse_query(request: web.Request) -> AvailabilityQuery:
     raw: dict[str, Any] = {k: v for k, v in request.query.items() if k != "location"}
     raw["location"] = request.query.getall("location", [])
+    hints = availability_query_errors(request.query)
+    if hints:
+        raise Problem(422, "Invalid parameter", None, hints)
     try:
         return AvailabilityQuery.model_validate(raw)
     except ValidationError as error:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
+from adapters.config import env_settings
 from adapters.retention import retention_from_env
 from inventory.personal import Retention
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw else default
 
 
 @dataclass
@@ -39,16 +34,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
+        env = env_settings()
         settings = cls(
-            max_body_bytes=_env_int("INVENTORY_MAX_BODY_BYTES", cls.max_body_bytes),
-            default_ttl_seconds=_env_int("INVENTORY_DEFAULT_TTL", cls.default_ttl_seconds),
-            max_ttl_seconds=_env_int("INVENTORY_MAX_TTL", cls.max_ttl_seconds),
-            sweep_interval_seconds=float(
-                os.environ.get("INVENTORY_SWEEP_INTERVAL", cls.sweep_interval_seconds)
-            ),
-            channels_file=os.environ.get("INVENTORY_CHANNELS_FILE"),
-            db_threads=_env_int("INVENTORY_DB_THREADS", cls.db_threads),
-            max_read_cells=_env_int("INVENTORY_MAX_READ_CELLS", cls.max_read_cells),
+            max_body_bytes=env.max_body_bytes,
+            default_ttl_seconds=env.default_ttl,
+            max_ttl_seconds=env.max_ttl,
+            sweep_interval_seconds=env.sweep_interval,
+            channels_file=env.channels_file,
+            db_threads=env.db_threads,
+            max_read_cells=env.max_read_cells,
             retention=retention_from_env(),
         )
         for name, value in overrides.items():

@@ -37,7 +37,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -45,6 +44,7 @@ from aiohttp import web
 
 from adapters.channels.common import RECEIVED_AT
 from adapters.channels.store import Message, Translator, apply_messages
+from adapters.config import env_settings
 from adapters.db.database import Database
 from adapters.http.auth import public, requires
 from adapters.http.keys import DB_KEY, EXECUTOR_KEY
@@ -81,15 +81,17 @@ def signed_by(secrets: Sequence[str], body: bytes, signature: str | None) -> boo
     return any(hmac.compare_digest(sign(secret, body), signature.strip()) for secret in secrets)
 
 
-def env_list(*names: str) -> tuple[str, ...]:
+def env_list(*values: str) -> tuple[str, ...]:
+    """The comma-separated items of settings, each once."""
     found: list[str] = []
-    for name in names:
-        found.extend(s.strip() for s in os.environ.get(name, "").split(",") if s.strip())
+    for value in values:
+        found.extend(s.strip() for s in value.split(",") if s.strip())
     return tuple(dict.fromkeys(found))
 
 
 def env_secrets() -> tuple[str, ...]:
-    return env_list("INVENTORY_SHOPIFY_WEBHOOK_SECRET", "INVENTORY_SHOP_WEBHOOK_SECRET")
+    env = env_settings()
+    return env_list(env.shopify_webhook_secret, env.shop_webhook_secret)
 
 
 async def _blocking(app: web.Application, function: Callable[..., T], *args: Any) -> T:
@@ -166,7 +168,7 @@ async def shop_webhook(request: web.Request) -> web.Response:
 async def woocommerce_webhook(request: web.Request) -> web.Response:
     body = await request.read()
     secrets = request.app.get(WOOCOMMERCE_SECRETS_KEY) or env_list(
-        "INVENTORY_WOOCOMMERCE_WEBHOOK_SECRET"
+        env_settings().woocommerce_webhook_secret
     )
     if not signed_by(secrets, body, request.headers.get(WOO_SIGNATURE)):
         return _unauthorized(f"missing or invalid {WOO_SIGNATURE} signature")
@@ -179,13 +181,13 @@ async def woocommerce_webhook(request: web.Request) -> web.Response:
 
 
 def square_url() -> str:
-    return os.environ.get("INVENTORY_SQUARE_NOTIFICATION_URL", "")
+    return env_settings().square_notification_url
 
 
 @public
 async def square_webhook(request: web.Request) -> web.Response:
     body = await request.read()
-    secrets = request.app.get(SQUARE_SECRETS_KEY) or env_list("INVENTORY_SQUARE_WEBHOOK_SECRET")
+    secrets = request.app.get(SQUARE_SECRETS_KEY) or env_list(env_settings().square_webhook_secret)
     url = request.app.get(SQUARE_URL_KEY) or square_url()
     signature = request.headers.get(SQUARE_SIGNATURE)
     if not url or not signed_by(secrets, url.encode() + body, signature):
@@ -197,7 +199,9 @@ async def square_webhook(request: web.Request) -> web.Response:
 async def shiphero_webhook(request: web.Request) -> web.Response:
     """A ShipHero webhook ("Inventory Update"); the type is in the body's `webhook_type`."""
     body = await request.read()
-    secrets = request.app.get(SHIPHERO_SECRETS_KEY) or env_list("INVENTORY_SHIPHERO_WEBHOOK_SECRET")
+    secrets = request.app.get(SHIPHERO_SECRETS_KEY) or env_list(
+        env_settings().shiphero_webhook_secret
+    )
     if not signed_by(secrets, body, request.headers.get(SHIPHERO_SIGNATURE)):
         return _unauthorized(f"missing or invalid {SHIPHERO_SIGNATURE} signature")
     return await _take(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -55,21 +54,17 @@ class ConsumerConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsumerConfig:
-        source = os.environ if env is None else env
+        from adapters.config import env_settings
 
-        def number(name: str, default: int) -> int:
-            return int(source.get(f"INVENTORY_KAFKA_{name}", default))
-
-        config = cls(bootstrap=source.get("INVENTORY_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
-        if source.get("INVENTORY_KAFKA_TOPICS"):
-            config.topics = parse_topics(source["INVENTORY_KAFKA_TOPICS"])
-        config.group = source.get("INVENTORY_KAFKA_GROUP", config.group)
-        config.dead_letter_topic = source.get("INVENTORY_KAFKA_DEADLETTER_TOPIC") or (
-            config.dead_letter_topic
-        )
-        config.outbox_topic = source.get("INVENTORY_KAFKA_OUTBOX_TOPIC") or config.outbox_topic
-        config.batch = number("BATCH", config.batch)
-        config.session_timeout_ms = number("SESSION_TIMEOUT_MS", config.session_timeout_ms)
-        config.heartbeat_interval_ms = number("HEARTBEAT_MS", config.heartbeat_interval_ms)
-        config.max_message_bytes = number("MAX_MESSAGE_BYTES", config.max_message_bytes)
+        source = env_settings(env)
+        config = cls(bootstrap=source.kafka_bootstrap or "127.0.0.1:9092")
+        if source.kafka_topics:
+            config.topics = parse_topics(source.kafka_topics)
+        config.group = source.kafka_group
+        config.dead_letter_topic = source.kafka_deadletter_topic
+        config.outbox_topic = source.kafka_outbox_topic
+        config.batch = source.kafka_batch
+        config.session_timeout_ms = source.kafka_session_timeout_ms
+        config.heartbeat_interval_ms = source.kafka_heartbeat_ms
+        config.max_message_bytes = source.kafka_max_message_bytes
         return config

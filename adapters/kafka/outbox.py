@@ -13,7 +13,6 @@ the append that made a position oversold (`inventory.projection.is_oversold`), a
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,11 +30,13 @@ DEFAULT_TOPIC = "inventory.availability"
 
 def outbox_enabled(env: Mapping[str, str] | None = None) -> bool:
     """On when INVENTORY_OUTBOX=1, or when a Kafka bootstrap is configured (and not OUTBOX=0)."""
-    source = os.environ if env is None else env
-    flag = source.get(ENV_FLAG, "").strip().lower()
+    from adapters.config import env_settings
+
+    source = env_settings(env)
+    flag = (source.outbox or "").strip().lower()
     if flag in ("0", "false", "no", "off"):
         return False
-    return flag in ("1", "true", "yes", "on") or bool(source.get(ENV_BOOTSTRAP))
+    return flag in ("1", "true", "yes", "on") or bool(source.kafka_bootstrap)
 
 
 def attach_outbox(db: Any, env: Mapping[str, str] | None = None) -> bool:

@@ -101,7 +101,7 @@ def test_stock_history_as_of_replay_verify(backend_url, events_file, capsys):
 
     main(["history", "TRAIL-BLK-42", "--location", "DE-BERLIN", "--json", "--db", backend_url])
     history = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [x["event_id"] for x in history] == ["tr-1-out", "tr-1-in", "pos-1"]
+    assert [x["event_id"] for x in history] == ["pos-1", "tr-1-in", "tr-1-out"]  # newest first
 
     assert main(["replay", "--db", backend_url]) == 0
     assert "rebuilt 2 positions from 4 events" in capsys.readouterr().out

@@ -157,7 +157,7 @@ def test_ties_at_equal_distance_go_by_location_id() -> None:
 def test_ship_to_store_when_nothing_in_radius_can_serve() -> None:
     shop = WeeklyHours.parse({d: [["09:00", "20:00"]] for d in ("mon", "tue", "wed", "thu", "fri")})
     sites = [
-        store(1, 52.52, 13.40, hours=shop, handling_minutes=60),  # Berlin, far from the customer
+        store(1, 52.52, 13.40, hours=shop, handling_minutes=60),  # Berlin, 170 km away
         Site("WH-KASSEL", "Kassel", "warehouse", 51.31, 9.49, "Europe/Berlin", False, True),
         Site("WH-LEIPZIG", "Leipzig", "warehouse", 51.34, 12.37, "Europe/Berlin", False, True),
         Site("WH-EMPTY", "Empty", "warehouse", 52.5, 13.4, "Europe/Berlin", False, True),
@@ -169,10 +169,10 @@ def test_ship_to_store_when_nothing_in_radius_can_serve() -> None:
         ("B", "WH-LEIPZIG"): 9,
         ("A", "WH-EMPTY"): 9,
     }
-    request = RouteRequest([Line("A", 1), Line("B", 2)], 52.0, 11.0, radius_km=30)
+    request = RouteRequest([Line("A", 1), Line("B", 2)], 52.0, 11.0, radius_km=200)
     result = route(Network(sites), request, availability, NOW)
     assert result.options == []
-    assert result.message == "no store within 30 km can hand over the whole cart"
+    assert result.message == "no store within 200 km can hand over the whole cart"
     ship = result.ship_to_store
     assert ship is not None
     assert (ship.warehouse, ship.store) == ("WH-LEIPZIG", "S001")  # nearest stocked one
@@ -180,6 +180,19 @@ def test_ship_to_store_when_nothing_in_radius_can_serve() -> None:
     # Leipzig (open 24/7, 60 min handling) sends Tue 13:00 Berlin; it arrives Wed 13:00 and
     # the store's 60 minutes make it ready at 14:00 Berlin
     assert ship.ready_by == at("2026-06-03T12:00:00Z")
+
+
+def test_no_ship_to_store_beyond_the_radius() -> None:
+    sites = [
+        store(1, 52.52, 13.40),  # Berlin
+        Site("WH-KASSEL", "Kassel", "warehouse", 51.31, 9.49, "Europe/Berlin", False, True),
+    ]
+    request = RouteRequest([Line("A", 1)], 30.0, -30.0, radius_km=50)  # the Atlantic
+    result = route(Network(sites), request, {("A", "WH-KASSEL"): 9}, NOW)
+    assert result.options == [] and result.ship_to_store is None
+    assert result.message is not None
+    assert result.message.startswith("no pickup store within 50 km of the origin")
+    assert "km away" in result.message
 
 
 def test_pickup_capacity_used_up_moves_the_option_to_the_next_day() -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from aiohttp import web
 
+from adapters.config import env_settings
 from adapters.http.staff.session import DatabaseStorage, Network, parse_proxies
 
 
@@ -23,12 +23,12 @@ class StaffSettings:
 
     @classmethod
     def from_env(cls) -> StaffSettings:
-        env = os.environ
+        env = env_settings()
         return cls(
-            session_minutes=int(env.get("INVENTORY_STAFF_SESSION_MINUTES", cls.session_minutes)),
-            nearby_radius_km=float(env.get("INVENTORY_STAFF_NEARBY_KM", cls.nearby_radius_km)),
-            refresh_ms=int(env.get("INVENTORY_STAFF_REFRESH_MS", cls.refresh_ms)),
-            trusted_proxies=parse_proxies(env.get("INVENTORY_TRUSTED_PROXIES", "")),
+            session_minutes=env.staff_session_minutes,
+            nearby_radius_km=env.staff_nearby_km,
+            refresh_ms=env.staff_refresh_ms,
+            trusted_proxies=parse_proxies(env.trusted_proxies),
         )
 
 

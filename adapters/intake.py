@@ -135,7 +135,9 @@ def _apply(db: Database, pending: list[tuple[int, Item]], report: IngestReport) 
         elif outcome.status == "duplicate":
             report.duplicate += 1
         else:
-            reasons = outcome.errors or [FieldError("event_id", outcome.reason or outcome.status)]
+            reasons = list(outcome.errors) or [
+                FieldError("event_id", outcome.reason or outcome.status)
+            ]
             report.rejected.append(RejectedLine(number, outcome.event_id, outcome.status, reasons))
 
 

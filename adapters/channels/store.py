@@ -168,6 +168,8 @@ def apply_messages(
 def _first_times(found: Translation, first: dict[str, int]) -> list[StockEvent]:
     """`found`'s events, those timed by their delivery at their id's first time (recorded in
     `first`, which learns the ids it did not hold)."""
+    if not found.delivery_timed:
+        return found.events
     events = []
     for event in found.events:
         if event.event_id in found.delivery_timed:

@@ -23,7 +23,7 @@ class CountResult:
 
     @property
     def errors(self) -> list[FieldError]:
-        return self.outcome.errors
+        return list(self.outcome.errors)
 
 
 def record_count(
